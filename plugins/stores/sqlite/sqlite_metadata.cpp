@@ -1,0 +1,475 @@
+// The sqlite metadata store: opening the database, the read slots, xattrs, statfs and
+// sync (see sqlite_metadata.hpp). The namespace-changing slots are in
+// sqlite_namespace.cpp.
+//
+// Config keys:
+//   path         the database file; relative paths are relative to data_dir (required)
+//   data_dir     the kernel's data directory (always passed by the kernel)
+//   synchronous  normal (default: WAL survives kill -9 of the process) or full (also
+//                survives power loss, at one more fsync per call)
+//   root_uid, root_gid, root_mode   the root directory's owner and mode on a new database
+//                (decimal, or octal with a leading 0)
+#include "sqlite_metadata.hpp"
+
+#include "sqlite_schema.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <optional>
+#include <random>
+
+namespace dfs::sqlite {
+namespace {
+
+// Read-only connections: enough that readers rarely wait for one, few enough that the
+// page caches they each keep stay small.
+constexpr int kReaders = 4;
+// The file limit statfs reports: SQLite has no practical one. The same value the
+// client default uses, so df looks alike on every store.
+constexpr uint64_t kTotalFiles = UINT64_MAX / 2;
+
+std::optional<uint32_t> parseNumber(const std::string& s) {
+    int base = 10;
+    std::string_view digits = s;
+    if (digits.size() > 1 && digits[0] == '0') {
+        base = 8;
+        digits.remove_prefix(1);
+    }
+    uint32_t v = 0;
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
+    if (digits.empty() || ec != std::errc{} || p != digits.data() + digits.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+Status checkXattrName(std::string_view name) {
+    if (name.empty() || name.find('\0') != std::string_view::npos) {
+        return makeError(DFS_ERR_INVAL);
+    }
+    if (name.size() > DFS_XATTR_NAME_MAX) {
+        return makeError(DFS_ERR_NAMETOOLONG);
+    }
+    return okStatus();
+}
+
+dfs_time_t readTime(const Stmt& st, int col) {
+    return dfs_time_t{st.i64(col), st.u32(col + 1), 0};
+}
+
+}  // namespace
+
+Inode readInode(const Stmt& st, int first) {
+    Inode n;
+    n.attr = makeStruct<dfs_attr_t>();
+    dfs_attr_t& a = n.attr;
+    int c = first;
+    a.ino = st.u64(c++);
+    a.generation = st.u64(c++);
+    a.type = static_cast<dfs_ftype_t>(st.i64(c++));
+    a.mode = st.u32(c++);
+    a.nlink = st.u32(c++);
+    a.uid = st.u32(c++);
+    a.gid = st.u32(c++);
+    a.rdev_major = st.u32(c++);
+    a.rdev_minor = st.u32(c++);
+    a.size = a.used = st.u64(c++);
+    a.atime = readTime(st, c);
+    a.mtime = readTime(st, c + 2);
+    a.ctime = readTime(st, c + 4);
+    a.btime = readTime(st, c + 6);
+    c += 8;
+    a.change = st.u64(c++);
+    n.parent = st.u64(c++);
+    n.nextCookie = st.u64(c++);
+    n.hasVerifier = st.i64(c++) != 0;
+    return n;
+}
+
+Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::open(const Host& host, const Config& config) {
+    for (const auto& [key, value] : config.all()) {
+        if (key != "path" && key != "data_dir" && key != "synchronous" && key != "root_uid" &&
+            key != "root_gid" && key != "root_mode") {
+            host.warn("sqlite metadata store: ignoring unknown config key '" + key + "'");
+        }
+    }
+    std::string path = config.get("path");
+    if (path.empty()) {
+        host.error("sqlite metadata store: config key 'path' is required");
+        return makeError(DFS_ERR_INVAL);
+    }
+    std::string dataDir = config.get("data_dir");
+    if (path[0] != '/' && !dataDir.empty()) {
+        path = dataDir + "/" + path;
+    }
+    std::string sync = config.get("synchronous", "normal");
+    if (sync != "normal" && sync != "full") {
+        host.error("sqlite metadata store: synchronous must be normal or full, not '" + sync + "'");
+        return makeError(DFS_ERR_INVAL);
+    }
+
+    auto writer = Connection::open(host, path, false);
+    if (!writer.ok()) {
+        return writer.error();
+    }
+    Connection& w = **writer;
+    // journal_mode answers with the mode it is in: a filesystem without shared memory
+    // support can refuse WAL, and the concurrency design depends on it.
+    {
+        Stmt st(w, "PRAGMA journal_mode = WAL");
+        auto r = st.step();
+        if (!r.ok()) {
+            return r.error();
+        }
+        if (!*r || st.blob(0) != "wal") {
+            host.error("sqlite metadata store: " + path + " cannot use WAL journal mode");
+            return makeError(DFS_ERR_IO);
+        }
+    }
+    if (Status s = w.exec(sync == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"); !s.ok()) {
+        return s.error();
+    }
+
+    std::unique_ptr<SqliteMetadataStore> store(new SqliteMetadataStore(host, std::move(*writer)));
+    if (Status s = store->initialise(config); !s.ok()) {
+        return s.error();
+    }
+    for (int i = 0; i < kReaders; ++i) {
+        auto r = Connection::open(host, path, true);
+        if (!r.ok()) {
+            return r.error();
+        }
+        store->readers_.add(std::move(*r));
+    }
+    host.debug("sqlite metadata store: opened " + path);
+    return store;
+}
+
+Status SqliteMetadataStore::initialise(const Config& config) {
+    std::random_device rd;
+    rng_.seed((static_cast<uint64_t>(rd()) << 32) ^ rd());
+    return inWriteTxn([&](Connection& c) -> Status {
+        if (Status s = migrate(c); !s.ok()) {
+            return s;
+        }
+        Stmt st(c, "SELECT value FROM meta WHERE key = 'root'");
+        auto r = st.step();
+        if (!r.ok()) {
+            return r.error();
+        }
+        if (*r) {
+            root_ = st.u64(0);
+            return okStatus();
+        }
+        return createRoot(c, config);
+    });
+}
+
+Status SqliteMetadataStore::createRoot(Connection& c, const Config& config) {
+    uint32_t values[3] = {0, 0, 0755};
+    const char* keys[3] = {"root_uid", "root_gid", "root_mode"};
+    for (int i = 0; i < 3; ++i) {
+        if (!config.has(keys[i])) {
+            continue;
+        }
+        auto v = parseNumber(config.get(keys[i]));
+        if (!v || (i == 2 && *v > 07777)) {
+            host_.error("sqlite metadata store: bad value '" + config.get(keys[i]) + "' for " + keys[i]);
+            return makeError(DFS_ERR_INVAL);
+        }
+        values[i] = *v;
+    }
+    Inode n;
+    n.attr = makeStruct<dfs_attr_t>();
+    n.attr.type = DFS_TYPE_DIR;
+    n.attr.mode = values[2];
+    n.attr.uid = values[0];
+    n.attr.gid = values[1];
+    n.attr.nlink = 2;
+    n.nextCookie = DFS_COOKIE_FIRST;
+    auto ino = insertInode(c, n, host_.now(), {}, nullptr);
+    if (!ino.ok()) {
+        return ino.error();
+    }
+    root_ = *ino;
+    // The root is its own parent: lookup(root, "..") answers the root.
+    if (Status s = Stmt(c, "UPDATE inodes SET parent = ino WHERE ino = ?").bindU(1, root_).run(); !s.ok()) {
+        return s;
+    }
+    return Stmt(c, "INSERT INTO meta(key, value) VALUES ('root', ?)").bindU(1, root_).run();
+}
+
+Result<uint64_t> SqliteMetadataStore::root() { return root_; }
+
+Status SqliteMetadataStore::getattr(uint64_t ino, dfs_attr_t& out) {
+    return inReadTxn([&](Connection& c) -> Status {
+        auto n = loadInode(c, ino);
+        if (!n.ok()) {
+            return n.error();
+        }
+        out = n->attr;
+        return okStatus();
+    });
+}
+
+Status SqliteMetadataStore::lookup(uint64_t dir, std::string_view name, dfs_attr_t& out) {
+    return inReadTxn([&](Connection& c) -> Status {
+        auto d = loadDir(c, dir);
+        if (!d.ok()) {
+            return d.error();
+        }
+        if (name == ".") {
+            out = d->attr;
+            return okStatus();
+        }
+        if (name == "..") {
+            auto p = loadInode(c, d->parent);
+            if (!p.ok()) {
+                return p.error();
+            }
+            out = p->attr;
+            return okStatus();
+        }
+        if (name.size() > DFS_NAME_MAX) {
+            return makeError(DFS_ERR_NAMETOOLONG);
+        }
+        Stmt st(c, "SELECT " DFS_SQLITE_INODE_COLUMNS
+                   " FROM dirents d JOIN inodes i ON i.ino = d.ino WHERE d.dir = ? AND d.name = ?");
+        st.bindU(1, dir).bindBlob(2, name);
+        auto r = st.step();
+        if (!r.ok()) {
+            return r.error();
+        }
+        if (!*r) {
+            return makeError(DFS_ERR_NOENT);
+        }
+        out = readInode(st, 0).attr;
+        return okStatus();
+    });
+}
+
+Result<std::string> SqliteMetadataStore::readlink(uint64_t ino) {
+    std::string target;
+    Status s = inReadTxn([&](Connection& c) -> Status {
+        Stmt st(c, "SELECT type, target FROM inodes WHERE ino = ?");
+        auto r = st.bindU(1, ino).step();
+        if (!r.ok()) {
+            return r.error();
+        }
+        if (!*r) {
+            return makeError(DFS_ERR_STALE);
+        }
+        if (st.i64(0) != DFS_TYPE_LNK) {
+            return makeError(DFS_ERR_INVAL);
+        }
+        target.assign(st.blob(1));
+        return okStatus();
+    });
+    if (!s.ok()) {
+        return s.error();
+    }
+    return target;
+}
+
+Status SqliteMetadataStore::readdir(uint64_t dir, uint64_t cookie, const DirentSink& sink, bool& eof) {
+    eof = false;
+    // One read transaction for the whole listing: the sink sees one consistent
+    // snapshot, and WAL keeps writers going meanwhile.
+    return inReadTxn([&](Connection& c) -> Status {
+        auto d = loadDir(c, dir);
+        if (!d.ok()) {
+            return d.error();
+        }
+        Stmt st(c, "SELECT d.name, d.ino, d.cookie, i.type FROM dirents d JOIN inodes i ON i.ino = d.ino"
+                   " WHERE d.dir = ? AND d.cookie > ? ORDER BY d.cookie");
+        // Cookies are stored as signed 64-bit; anything past INT64_MAX lists nothing.
+        if (cookie > static_cast<uint64_t>(INT64_MAX)) {
+            eof = true;
+            return okStatus();
+        }
+        st.bindU(1, dir).bindU(2, cookie);
+        for (;;) {
+            auto r = st.step();
+            if (!r.ok()) {
+                return r.error();
+            }
+            if (!*r) {
+                eof = true;
+                return okStatus();
+            }
+            auto e = makeStruct<dfs_dirent_t>();
+            e.name = toC(st.blob(0));
+            e.ino = st.u64(1);
+            e.cookie = st.u64(2);
+            e.type = static_cast<dfs_ftype_t>(st.i64(3));
+            if (!sink(e)) {
+                return okStatus();
+            }
+        }
+    });
+}
+
+Result<std::string> SqliteMetadataStore::getxattr(uint64_t ino, std::string_view name) {
+    std::string value;
+    Status s = inReadTxn([&](Connection& c) -> Status {
+        auto n = loadInode(c, ino);
+        if (!n.ok()) {
+            return n.error();
+        }
+        if (Status v = checkXattrName(name); !v.ok()) {
+            return v;
+        }
+        Stmt st(c, "SELECT value FROM xattrs WHERE ino = ? AND name = ?");
+        auto r = st.bindU(1, ino).bindBlob(2, name).step();
+        if (!r.ok()) {
+            return r.error();
+        }
+        if (!*r) {
+            return makeError(DFS_ERR_NOXATTR);
+        }
+        value.assign(st.blob(0));
+        return okStatus();
+    });
+    if (!s.ok()) {
+        return s.error();
+    }
+    return value;
+}
+
+Result<std::vector<std::string>> SqliteMetadataStore::listxattr(uint64_t ino) {
+    std::vector<std::string> names;
+    Status s = inReadTxn([&](Connection& c) -> Status {
+        auto n = loadInode(c, ino);
+        if (!n.ok()) {
+            return n.error();
+        }
+        Stmt st(c, "SELECT name FROM xattrs WHERE ino = ?");
+        st.bindU(1, ino);
+        for (;;) {
+            auto r = st.step();
+            if (!r.ok()) {
+                return r.error();
+            }
+            if (!*r) {
+                return okStatus();
+            }
+            names.emplace_back(st.blob(0));
+        }
+    });
+    if (!s.ok()) {
+        return s.error();
+    }
+    return names;
+}
+
+Status SqliteMetadataStore::setxattr(uint64_t ino, std::string_view name, std::string_view value, uint32_t flags,
+                                     dfs_time_t now) {
+    if (Status s = checkXattrName(name); !s.ok()) {
+        return s;
+    }
+    if (value.size() > DFS_XATTR_VALUE_MAX) {
+        return makeError(DFS_ERR_FBIG);
+    }
+    if ((flags & DFS_XATTR_CREATE) != 0 && (flags & DFS_XATTR_REPLACE) != 0) {
+        return makeError(DFS_ERR_INVAL);
+    }
+    return inWriteTxn([&](Connection& c) -> Status {
+        auto n = loadInode(c, ino);
+        if (!n.ok()) {
+            return n.error();
+        }
+        Stmt find(c, "SELECT 1 FROM xattrs WHERE ino = ? AND name = ?");
+        auto r = find.bindU(1, ino).bindBlob(2, name).step();
+        if (!r.ok()) {
+            return r.error();
+        }
+        if (*r && (flags & DFS_XATTR_CREATE) != 0) {
+            return makeError(DFS_ERR_EXIST);
+        }
+        if (!*r && (flags & DFS_XATTR_REPLACE) != 0) {
+            return makeError(DFS_ERR_NOXATTR);
+        }
+        Stmt put(c, "INSERT INTO xattrs(ino, name, value) VALUES (?, ?, ?)"
+                    " ON CONFLICT(ino, name) DO UPDATE SET value = excluded.value");
+        if (Status s = put.bindU(1, ino).bindBlob(2, name).bindBlob(3, value).run(); !s.ok()) {
+            return s;
+        }
+        stamp(*n, now, false);
+        return saveInode(c, *n);
+    });
+}
+
+Status SqliteMetadataStore::removexattr(uint64_t ino, std::string_view name, dfs_time_t now) {
+    return inWriteTxn([&](Connection& c) -> Status {
+        auto n = loadInode(c, ino);
+        if (!n.ok()) {
+            return n.error();
+        }
+        if (Status s = checkXattrName(name); !s.ok()) {
+            return s;
+        }
+        Stmt del(c, "DELETE FROM xattrs WHERE ino = ? AND name = ?");
+        if (Status s = del.bindU(1, ino).bindBlob(2, name).run(); !s.ok()) {
+            return s;
+        }
+        if (sqlite3_changes(c.raw()) == 0) {
+            return makeError(DFS_ERR_NOXATTR);
+        }
+        stamp(*n, now, false);
+        return saveInode(c, *n);
+    });
+}
+
+Status SqliteMetadataStore::statfs(dfs_statfs_t& out) {
+    return inReadTxn([&](Connection& c) -> Status {
+        // A counter kept by create/remove: COUNT(*) would scan the whole table.
+        Stmt st(c, "SELECT value FROM meta WHERE key = 'files'");
+        auto r = st.step();
+        if (!r.ok()) {
+            return r.error();
+        }
+        uint64_t used = *r ? st.u64(0) : 0;
+        out.total_files = kTotalFiles;
+        out.free_files = out.avail_files = kTotalFiles - std::min(used, kTotalFiles);
+        return okStatus();
+    });
+}
+
+Status SqliteMetadataStore::sync() {
+    // With synchronous=normal, commits reach the WAL without an fsync. A checkpoint
+    // fsyncs the WAL and then the database, so everything acknowledged is on disk. FULL
+    // waits (busy handler) for readers in the way instead of stopping early.
+    std::lock_guard<std::mutex> lock(writeMutex_);
+    int rc = sqlite3_wal_checkpoint_v2(writer_->raw(), nullptr, SQLITE_CHECKPOINT_FULL, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+        return writer_->fail("wal_checkpoint", rc);
+    }
+    return okStatus();
+}
+
+Status SqliteMetadataStore::getVerifier(uint64_t ino, uint8_t verifier[8]) {
+    return inReadTxn([&](Connection& c) -> Status {
+        Stmt st(c, "SELECT verifier FROM inodes WHERE ino = ?");
+        auto r = st.bindU(1, ino).step();
+        if (!r.ok()) {
+            return r.error();
+        }
+        if (!*r) {
+            return makeError(DFS_ERR_STALE);
+        }
+        std::string_view v = st.blob(0);
+        if (st.isNull(0) || v.size() != 8) {
+            return makeError(DFS_ERR_NOENT);
+        }
+        std::memcpy(verifier, v.data(), 8);
+        return okStatus();
+    });
+}
+
+}  // namespace dfs::sqlite
+
+using dfs::sqlite::SqliteMetadataStore;
+
+DFS_EXPORT_METADATA_STORE(SqliteMetadataStore, "sqlite", "1.0.0",
+                          "SQLite (WAL) metadata store: the embedded default, durable across restarts");

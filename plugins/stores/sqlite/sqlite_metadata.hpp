@@ -1,0 +1,147 @@
+// The sqlite metadata store: DittoFS's embedded default metadata store.
+//
+// One SQLite database file in WAL mode holds a share's inodes, directory entries,
+// symlink targets and xattrs. The kernel's VFS calls it through the metadata-store
+// table (<dittofs/abi/store.h>) after its own permission and lock checks; each slot is
+// one SQLite transaction, so each call is atomic and, once it returns, survives a crash
+// of the process (synchronous=normal) or of the machine (synchronous=full).
+//
+// Concurrency: one writer connection behind writeMutex_, plus a small pool of read-only
+// connections for getattr, lookup, readdir, readlink and the xattr reads. SQLite allows
+// one writer at a time anyway, so serialising writers in-process costs nothing and
+// replaces SQLite's busy-wait with a fair mutex; WAL lets the readers run at the same
+// time as the writer and each other, which is where a file server's load is (lookups
+// and getattrs outnumber mutations by far). A read transaction starts after every
+// write already acknowledged, so readers never see older state than a caller was told.
+//
+// The slots are split over two files: sqlite_metadata.cpp (opening, reads, xattrs,
+// statfs, sync) and sqlite_namespace.cpp (create, link, remove, rename, setattr).
+#pragma once
+
+#include "sqlite_db.hpp"
+
+#include <dittofs/cpp/store.hpp>
+
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+
+namespace dfs::sqlite {
+
+// One inode row: the attributes plus the columns only the store needs.
+struct Inode {
+    dfs_attr_t attr;
+    uint64_t parent = 0;      // directories: the inode ".." names
+    uint64_t nextCookie = 0;  // directories: the cookie the next entry gets
+    bool hasVerifier = false;
+};
+
+class SqliteMetadataStore : public MetadataStore {
+public:
+    static Result<std::unique_ptr<SqliteMetadataStore>> open(const Host& host, const Config& config);
+
+    Result<uint64_t> root() override;
+    Status getattr(uint64_t ino, dfs_attr_t& out) override;
+    Status setattr(uint64_t ino, const dfs_setattr_t& sa, dfs_time_t now, dfs_attr_t& out) override;
+    Status lookup(uint64_t dir, std::string_view name, dfs_attr_t& out) override;
+    Status create(uint64_t dir, std::string_view name, const dfs_create_args_t& args, dfs_time_t now,
+                  dfs_attr_t& out, bool& existed) override;
+    Status link(uint64_t ino, uint64_t dir, std::string_view name, dfs_time_t now, dfs_attr_t& out) override;
+    Status remove(uint64_t dir, std::string_view name, uint32_t flags, dfs_time_t now,
+                  dfs_attr_t& removed) override;
+    Status rename(uint64_t srcDir, std::string_view srcName, uint64_t dstDir, std::string_view dstName,
+                  dfs_time_t now, dfs_attr_t& replaced) override;
+    Result<std::string> readlink(uint64_t ino) override;
+    Status readdir(uint64_t dir, uint64_t cookie, const DirentSink& sink, bool& eof) override;
+    Result<std::string> getxattr(uint64_t ino, std::string_view name) override;
+    Status setxattr(uint64_t ino, std::string_view name, std::string_view value, uint32_t flags,
+                    dfs_time_t now) override;
+    Result<std::vector<std::string>> listxattr(uint64_t ino) override;
+    Status removexattr(uint64_t ino, std::string_view name, dfs_time_t now) override;
+    Status statfs(dfs_statfs_t& out) override;
+    Status sync() override;
+    Status getVerifier(uint64_t ino, uint8_t verifier[8]) override;
+
+private:
+    SqliteMetadataStore(const Host& host, ConnectionPtr writer) : host_(host), writer_(std::move(writer)) {}
+
+    // Runs fn(Connection&) -> Status inside one transaction on the writer / a reader.
+    template <typename F>
+    Status inWriteTxn(F&& fn);
+    template <typename F>
+    Status inReadTxn(F&& fn);
+
+    // Creates the schema and the root on a new database, upgrades an old one.
+    Status initialise(const Config& config);
+    Status createRoot(Connection& c, const Config& config);
+
+    // Row helpers shared by the slots; all run inside the caller's transaction.
+    static Result<Inode> loadInode(Connection& c, uint64_t ino);
+    static Result<Inode> loadDir(Connection& c, uint64_t ino);
+    static Status saveInode(Connection& c, const Inode& n);
+    // The inode `name` in `dir` names, or 0 when there is none.
+    static Result<uint64_t> findEntry(Connection& c, uint64_t dir, std::string_view name);
+    // Inserts an entry with the directory's next cookie and stamps the directory.
+    static Status addEntry(Connection& c, Inode& dir, std::string_view name, uint64_t ino, dfs_time_t now);
+    static Status dropEntry(Connection& c, Inode& dir, std::string_view name, dfs_time_t now);
+    static Result<bool> dirIsEmpty(Connection& c, uint64_t dir);
+    // Drops one link of `n` (a directory loses both of its own); deletes it at zero.
+    static Status unlinkInode(Connection& c, Inode& n, dfs_time_t now);
+    static Status addFiles(Connection& c, int64_t delta);
+    // create() on a name that exists: returns the object or DFS_ERR_EXIST per args.how.
+    static Status existing(Connection& c, uint64_t ino, const dfs_create_args_t& args, dfs_attr_t& out,
+                           bool& existed);
+    // Inserts a new object (n carries type, mode, owner, rdev, size, nlink and, for a
+    // directory, parent and next cookie); sets n.attr.ino and the other fields.
+    Result<uint64_t> insertInode(Connection& c, Inode& n, dfs_time_t now, std::string_view target,
+                                 const uint8_t* verifier);
+    // True when `dir` is `ancestor` or lies below it (walks the parents to the root).
+    Result<bool> isSelfOrDescendant(Connection& c, uint64_t dir, uint64_t ancestor) const;
+    static void stamp(Inode& n, dfs_time_t now, bool modified);
+
+    Host host_;
+    uint64_t root_ = 0;
+    std::mt19937_64 rng_;  // generations; used under writeMutex_ only
+    std::mutex writeMutex_;
+    ConnectionPtr writer_;
+    ConnectionPool readers_;
+};
+
+// The columns loadInode() and lookup read, in the order readInode() expects.
+#define DFS_SQLITE_INODE_COLUMNS                                                                  \
+    "i.ino, i.generation, i.type, i.mode, i.nlink, i.uid, i.gid, i.rdev_major, i.rdev_minor, "   \
+    "i.size, i.atime_sec, i.atime_nsec, i.mtime_sec, i.mtime_nsec, i.ctime_sec, i.ctime_nsec, "   \
+    "i.btime_sec, i.btime_nsec, i.change, i.parent, i.next_cookie, i.verifier IS NOT NULL"
+
+inline constexpr int kInodeColumnCount = 22;
+
+Inode readInode(const Stmt& st, int first);
+
+template <typename F>
+Status SqliteMetadataStore::inWriteTxn(F&& fn) {
+    std::lock_guard<std::mutex> lock(writeMutex_);
+    Txn txn(*writer_, Txn::Kind::Write);
+    if (!txn.begun().ok()) {
+        return txn.begun();
+    }
+    if (Status s = fn(*writer_); !s.ok()) {
+        return s;
+    }
+    return txn.commit();
+}
+
+template <typename F>
+Status SqliteMetadataStore::inReadTxn(F&& fn) {
+    auto lease = readers_.acquire();
+    Txn txn(*lease, Txn::Kind::Read);
+    if (!txn.begun().ok()) {
+        return txn.begun();
+    }
+    if (Status s = fn(*lease); !s.ok()) {
+        return s;
+    }
+    return txn.commit();
+}
+
+}  // namespace dfs::sqlite
