@@ -1,0 +1,319 @@
+// VFS data operations: readlink, readdir, read, write, commit, statfs, xattrs.
+#include "vfs.hpp"
+
+#include "log.hpp"
+
+#include <dittofs/cpp/views.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace dfs::kernel {
+namespace {
+
+Error err(dfs_status_t c) { return makeError(c); }
+
+// The listing verifier: cookies of a store are stable for the life of a directory
+// (store.h), so the verifier only has to change if the directory is replaced.
+void dirVerifier(const dfs_attr_t& dir, uint8_t out[8]) {
+    uint64_t v = dir.generation ^ (dir.ino * 0x9e3779b97f4a7c15ull);
+    for (int i = 0; i < 8; ++i) {
+        out[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+    }
+}
+
+Status dataTypeCheck(const dfs_attr_t& a) {
+    if (a.type == DFS_TYPE_DIR) {
+        return err(DFS_ERR_ISDIR);
+    }
+    if (a.type != DFS_TYPE_REG) {
+        return err(DFS_ERR_INVAL);
+    }
+    return okStatus();
+}
+
+}  // namespace
+
+Status Vfs::readlink(const dfs_cred_t& cred, const dfs_fh_t* fh, std::string& target, dfs_attr_t* attr) {
+    auto r = resolve(cred, fh);
+    if (!r.ok()) {
+        return r.error();
+    }
+    if (attr != nullptr) {
+        *attr = r->attr;
+    }
+    if (r->attr.type != DFS_TYPE_LNK) {
+        return err(DFS_ERR_INVAL);
+    }
+    auto t = r->share->meta->meta().readlink(r->ino);
+    if (!t.ok()) {
+        return t.error();
+    }
+    target = std::move(*t);
+    return okStatus();
+}
+
+Status Vfs::readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie, const uint8_t* verfIn,
+                    uint8_t* verfOut, uint32_t flags, const VfsDirentSink& sink, int32_t* eof, dfs_attr_t* dirAttr) {
+    auto d = resolve(cred, dir);
+    if (!d.ok()) {
+        return d.error();
+    }
+    if (dirAttr != nullptr) {
+        *dirAttr = d->attr;
+    }
+    if (d->attr.type != DFS_TYPE_DIR) {
+        return err(DFS_ERR_NOTDIR);
+    }
+    if (!mayAccess(d->attr, d->cred, kMayRead)) {
+        return err(DFS_ERR_ACCES);
+    }
+    uint8_t verf[8];
+    dirVerifier(d->attr, verf);
+    if (verfOut != nullptr) {
+        std::memcpy(verfOut, verf, 8);
+    }
+    if (cookie != 0 && verfIn != nullptr) {
+        static const uint8_t zero[8] = {};
+        if (std::memcmp(verfIn, zero, 8) != 0 && std::memcmp(verfIn, verf, 8) != 0) {
+            return err(DFS_ERR_BADCOOKIE);
+        }
+    }
+    const auto& meta = d->share->meta->meta();
+    bool plus = (flags & DFS_READDIR_PLUS) != 0;
+    auto r = meta.readdir(d->ino, cookie, [&](const dfs_dirent_t& e) {
+        auto ve = makeStruct<dfs_vfs_dirent_t>();
+        ve.entry = e;
+        dfs_attr_t a{};
+        dfs_fh_t fh{};
+        if (plus) {
+            auto ga = meta.getattr(e.ino);
+            if (ga.ok()) {
+                a = *ga;
+                fh = handleFor(*d->share, a);
+                ve.attr = &a;
+                ve.fh = &fh;
+            }
+        }
+        return sink(ve);
+    });
+    if (!r.ok()) {
+        return r.error();
+    }
+    if (eof != nullptr) {
+        *eof = *r ? 1 : 0;
+    }
+    return okStatus();
+}
+
+Status Vfs::read(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, dfs_buf_t buf, uint64_t* nread,
+                 int32_t* eof, dfs_attr_t* attr) {
+    auto r = resolve(cred, fh);
+    if (!r.ok()) {
+        return r.error();
+    }
+    if (attr != nullptr) {
+        *attr = r->attr;
+    }
+    if (Status s = dataTypeCheck(r->attr); !s.ok()) {
+        return s;
+    }
+    // Reading needs read permission; execute is enough for the owner's binaries (as nfsd
+    // allows, since a client must read a file to execute it).
+    if (!mayAccess(r->attr, r->cred, kMayRead) && !mayAccess(r->attr, r->cred, kMayExec)) {
+        return err(DFS_ERR_ACCES);
+    }
+    uint64_t size = r->attr.size;
+    uint64_t want = offset >= size ? 0 : std::min<uint64_t>(buf.len, size - offset);
+    uint64_t got = 0;
+    if (want > 0) {
+        auto n = r->share->blocks->blocks().read(r->ino, offset, dfs_buf_t{buf.ptr, want});
+        if (!n.ok()) {
+            return n.error();
+        }
+        got = *n;
+        // Bytes the size covers but the block store does not hold are a hole: zeros.
+        if (got < want) {
+            std::memset(buf.ptr + got, 0, want - got);
+        }
+    }
+    if (nread != nullptr) {
+        *nread = want;
+    }
+    if (eof != nullptr) {
+        *eof = offset + want >= size ? 1 : 0;
+    }
+    return okStatus();
+}
+
+Status Vfs::write(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, dfs_bytes_t data, dfs_stable_t stable,
+                  dfs_stable_t* committed, dfs_wcc_t* wcc) {
+    auto r = resolve(cred, fh);
+    if (!r.ok()) {
+        return r.error();
+    }
+    if (wcc != nullptr) {
+        wcc->have_before = 1;
+        wcc->before = r->attr;
+    }
+    const auto& meta = r->share->meta->meta();
+    auto finish = [&](Status s, const dfs_attr_t* after) {
+        if (wcc != nullptr) {
+            if (after != nullptr) {
+                wcc->have_after = 1;
+                wcc->after = *after;
+            } else {
+                auto a = meta.getattr(r->ino);
+                wcc->have_after = a.ok() ? 1 : 0;
+                if (a.ok()) {
+                    wcc->after = *a;
+                }
+            }
+        }
+        return s;
+    };
+    if (r->share->cfg.readOnly) {
+        return finish(err(DFS_ERR_ROFS), nullptr);
+    }
+    if (Status s = dataTypeCheck(r->attr); !s.ok()) {
+        return finish(s, nullptr);
+    }
+    if (!mayAccess(r->attr, r->cred, kMayWrite)) {
+        return finish(err(DFS_ERR_ACCES), nullptr);
+    }
+    if (offset > DFS_MAX_FILE_SIZE || data.len > DFS_MAX_FILE_SIZE - offset) {
+        return finish(err(DFS_ERR_FBIG), nullptr);
+    }
+    dfs_stable_t how = stable == DFS_UNSTABLE ? DFS_UNSTABLE : DFS_FILE_SYNC;
+    if (data.len > 0) {
+        Status s = r->share->blocks->blocks().write(r->ino, offset, data, how);
+        if (!s.ok()) {
+            return finish(s, nullptr);
+        }
+    }
+    auto sa = makeStruct<dfs_setattr_t>();
+    dfs_time_t t = now();
+    sa.mask = DFS_SET_SIZE_GROW | DFS_SET_MTIME;
+    sa.size = offset + data.len;
+    sa.mtime = t;
+    // A write by someone other than root clears the set-id bits (POSIX write()).
+    if ((r->attr.mode & 06000) != 0 && r->cred.uid != 0) {
+        sa.mask |= DFS_SET_MODE;
+        sa.mode = r->attr.mode & ~06000u;
+    }
+    auto after = meta.setattr(r->ino, sa, t);
+    if (!after.ok()) {
+        return finish(after.error(), nullptr);
+    }
+    if (how != DFS_UNSTABLE) {
+        Status s = meta.sync();
+        if (!s.ok()) {
+            return finish(s, nullptr);
+        }
+    }
+    if (committed != nullptr) {
+        *committed = how;
+    }
+    return finish(okStatus(), &*after);
+}
+
+Status Vfs::commit(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t, uint64_t, dfs_wcc_t* wcc) {
+    auto r = resolve(cred, fh);
+    if (!r.ok()) {
+        return r.error();
+    }
+    if (wcc != nullptr) {
+        wcc->have_before = 1;
+        wcc->before = r->attr;
+        wcc->have_after = 1;
+        wcc->after = r->attr;
+    }
+    if (Status s = dataTypeCheck(r->attr); !s.ok()) {
+        return s;
+    }
+    // Ranges are not tracked: a commit makes the whole object durable, which also covers
+    // any range asked for.
+    Status s = r->share->blocks->blocks().flush(r->ino);
+    if (!s.ok()) {
+        return s;
+    }
+    return r->share->meta->meta().sync();
+}
+
+Status Vfs::statfs(const dfs_cred_t& cred, const dfs_fh_t* fh, dfs_statfs_t* out) {
+    auto r = resolve(cred, fh);
+    if (!r.ok()) {
+        return r.error();
+    }
+    dfs_statfs_t files = r->share->meta->meta().statfs();
+    dfs_statfs_t bytes = r->share->blocks->blocks().statfs();
+    if (out != nullptr) {
+        *out = makeStruct<dfs_statfs_t>();
+        out->total_bytes = bytes.total_bytes;
+        out->free_bytes = bytes.free_bytes;
+        out->avail_bytes = r->share->cfg.readOnly ? 0 : bytes.avail_bytes;
+        out->total_files = files.total_files;
+        out->free_files = files.free_files;
+        out->avail_files = r->share->cfg.readOnly ? 0 : files.avail_files;
+    }
+    return okStatus();
+}
+
+Result<std::string> Vfs::getxattr(const dfs_cred_t& cred, const dfs_fh_t* fh, std::string_view name) {
+    auto r = resolve(cred, fh);
+    if (!r.ok()) {
+        return r.error();
+    }
+    if (!mayAccess(r->attr, r->cred, kMayRead)) {
+        return err(DFS_ERR_ACCES);
+    }
+    return r->share->meta->meta().getxattr(r->ino, name);
+}
+
+Status Vfs::setxattr(const dfs_cred_t& cred, const dfs_fh_t* fh, std::string_view name, std::string_view value,
+                     uint32_t flags) {
+    auto r = resolve(cred, fh);
+    if (!r.ok()) {
+        return r.error();
+    }
+    if (r->share->cfg.readOnly) {
+        return err(DFS_ERR_ROFS);
+    }
+    if (name.empty() || name.size() > DFS_XATTR_NAME_MAX) {
+        return err(name.empty() ? DFS_ERR_INVAL : DFS_ERR_NAMETOOLONG);
+    }
+    if (value.size() > DFS_XATTR_VALUE_MAX) {
+        return err(DFS_ERR_FBIG);
+    }
+    if (!mayAccess(r->attr, r->cred, kMayWrite)) {
+        return err(DFS_ERR_ACCES);
+    }
+    return r->share->meta->meta().setxattr(r->ino, name, value, flags, now());
+}
+
+Result<std::vector<std::string>> Vfs::listxattr(const dfs_cred_t& cred, const dfs_fh_t* fh) {
+    auto r = resolve(cred, fh);
+    if (!r.ok()) {
+        return r.error();
+    }
+    if (!mayAccess(r->attr, r->cred, kMayRead)) {
+        return err(DFS_ERR_ACCES);
+    }
+    return r->share->meta->meta().listxattr(r->ino);
+}
+
+Status Vfs::removexattr(const dfs_cred_t& cred, const dfs_fh_t* fh, std::string_view name) {
+    auto r = resolve(cred, fh);
+    if (!r.ok()) {
+        return r.error();
+    }
+    if (r->share->cfg.readOnly) {
+        return err(DFS_ERR_ROFS);
+    }
+    if (!mayAccess(r->attr, r->cred, kMayWrite)) {
+        return err(DFS_ERR_ACCES);
+    }
+    return r->share->meta->meta().removexattr(r->ino, name, now());
+}
+
+}  // namespace dfs::kernel
