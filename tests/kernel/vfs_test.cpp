@@ -1,0 +1,303 @@
+// The VFS over the real mem store plugins: permissions, squash, read-only shares,
+// handles, data consistency between the metadata and block stores.
+#include "src/host_api.hpp"
+#include "src/plugin_loader.hpp"
+#include "src/shares.hpp"
+#include "src/vfs.hpp"
+
+#include <dittofs/cpp/views.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace dfs::kernel {
+namespace {
+
+dfs_cred_t user(uint32_t uid, uint32_t gid, const char* addr = "127.0.0.1") {
+    auto c = makeStruct<dfs_cred_t>();
+    c.flavor = DFS_FLAVOR_SYS;
+    c.uid = uid;
+    c.gid = gid;
+    c.client_addr = toC(addr);
+    return c;
+}
+
+class VfsTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        plugins_.setDirs({DFS_TEST_PLUGIN_DIR});
+        Config c;
+        for (const char* n : {"a", "b"}) {
+            c.metadata[n] = StoreConfig{n, DFS_PLUGIN_METADATA_STORE, "mem", {{"root_mode", "0777"}}};
+            c.blocks[n] = StoreConfig{n, DFS_PLUGIN_BLOCK_STORE, "mem", {}};
+        }
+        ShareConfig rw;
+        rw.name = "rw";
+        rw.path = "/rw";
+        rw.metadata = "a";
+        rw.blocks = "a";
+        rw.squash = Squash::root;
+        rw.clients = {"127.0.0.0/8"};
+        ShareConfig ro = rw;
+        ro.name = "ro";
+        ro.path = "/ro";
+        ro.readOnly = true;
+        ShareConfig other = rw;
+        other.name = "other";
+        other.path = "/other";
+        other.metadata = "b";
+        other.blocks = "b";
+        other.squash = Squash::none;
+        c.shares = {rw, ro, other};
+        std::string err;
+        ASSERT_TRUE(shares_.apply(c, err)) << err;
+        ASSERT_TRUE(vfs_.shareRoot(alice_, "/rw", &rw_, nullptr).ok());
+        ASSERT_TRUE(vfs_.shareRoot(alice_, "ro", &ro_, nullptr).ok());
+        ASSERT_TRUE(vfs_.shareRoot(alice_, "/other", &other_, nullptr).ok());
+    }
+
+    dfs_fh_t create(const dfs_cred_t& who, const dfs_fh_t& dir, const char* name, dfs_ftype_t type, uint32_t mode,
+                    Status* status = nullptr) {
+        auto a = makeStruct<dfs_create_args_t>();
+        a.type = type;
+        a.mode = mode;
+        a.how = DFS_CREATE_GUARDED;
+        dfs_fh_t out{};
+        Status s = vfs_.create(who, &dir, name, a, nullptr, &out, nullptr, nullptr);
+        if (status != nullptr) {
+            *status = s;
+        } else {
+            EXPECT_TRUE(s.ok()) << name << ": " << statusName(s.code());
+        }
+        return out;
+    }
+
+    Status write(const dfs_cred_t& who, const dfs_fh_t& fh, uint64_t off, std::string_view data) {
+        dfs_stable_t committed = DFS_UNSTABLE;
+        return vfs_.write(who, &fh, off, toBytes(data), DFS_FILE_SYNC, &committed, nullptr);
+    }
+
+    std::string read(const dfs_cred_t& who, const dfs_fh_t& fh, uint64_t off, uint64_t len, int32_t* eof = nullptr) {
+        std::string buf(len, 'x');
+        uint64_t n = 0;
+        Status s = vfs_.read(who, &fh, off, dfs_buf_t{reinterpret_cast<uint8_t*>(buf.data()), len}, &n, eof, nullptr);
+        EXPECT_TRUE(s.ok()) << statusName(s.code());
+        buf.resize(n);
+        return buf;
+    }
+
+    HostServices services_;
+    PluginRegistry plugins_{&services_};
+    ShareRegistry shares_{plugins_, nullptr, &services_, "/tmp"};
+    Vfs vfs_{shares_};
+    dfs_cred_t alice_ = user(1000, 1000);
+    dfs_cred_t bob_ = user(1001, 1001);
+    dfs_cred_t root_ = user(0, 0);
+    dfs_fh_t rw_{}, ro_{}, other_{};
+};
+
+TEST_F(VfsTest, CreateWriteReadWithHolesAndEof) {
+    dfs_fh_t f = create(alice_, rw_, "f", DFS_TYPE_REG, 0644);
+    ASSERT_TRUE(write(alice_, f, 10, "hello").ok());
+    dfs_attr_t a{};
+    ASSERT_TRUE(vfs_.getattr(alice_, &f, &a).ok());
+    EXPECT_EQ(a.size, 15u);
+    EXPECT_EQ(a.uid, 1000u);
+    EXPECT_EQ(a.gid, 1000u);
+    int32_t eof = 0;
+    std::string got = read(alice_, f, 0, 100, &eof);
+    EXPECT_EQ(got, std::string(10, '\0') + "hello");
+    EXPECT_EQ(eof, 1);
+    EXPECT_EQ(read(alice_, f, 11, 2, &eof), "el");
+    EXPECT_EQ(eof, 0);
+    EXPECT_EQ(read(alice_, f, 100, 10, &eof), "");
+    EXPECT_EQ(eof, 1);
+}
+
+TEST_F(VfsTest, TruncateUpReadsZerosAndDownDropsData) {
+    dfs_fh_t f = create(alice_, rw_, "t", DFS_TYPE_REG, 0644);
+    ASSERT_TRUE(write(alice_, f, 0, "abcdef").ok());
+    auto sa = makeStruct<dfs_setattr_t>();
+    sa.mask = DFS_SET_SIZE;
+    sa.size = 3;
+    ASSERT_TRUE(vfs_.setattr(alice_, &f, sa, nullptr, nullptr).ok());
+    sa.size = 6;
+    ASSERT_TRUE(vfs_.setattr(alice_, &f, sa, nullptr, nullptr).ok());
+    EXPECT_EQ(read(alice_, f, 0, 6), std::string("abc") + std::string(3, '\0'));
+}
+
+TEST_F(VfsTest, ModeBitsAreEnforced) {
+    dfs_fh_t f = create(alice_, rw_, "private", DFS_TYPE_REG, 0600);
+    ASSERT_TRUE(write(alice_, f, 0, "secret").ok());
+    EXPECT_EQ(write(bob_, f, 0, "x").code(), DFS_ERR_ACCES);
+    uint64_t n = 0;
+    char buf[8];
+    EXPECT_EQ(vfs_.read(bob_, &f, 0, dfs_buf_t{reinterpret_cast<uint8_t*>(buf), 8}, &n, nullptr, nullptr).code(),
+              DFS_ERR_ACCES);
+    // Only the owner changes the mode; only root gives a file away.
+    auto sa = makeStruct<dfs_setattr_t>();
+    sa.mask = DFS_SET_MODE;
+    sa.mode = 0644;
+    EXPECT_EQ(vfs_.setattr(bob_, &f, sa, nullptr, nullptr).code(), DFS_ERR_PERM);
+    EXPECT_TRUE(vfs_.setattr(alice_, &f, sa, nullptr, nullptr).ok());
+    EXPECT_EQ(read(bob_, f, 0, 6), "secret");
+    sa.mask = DFS_SET_UID;
+    sa.uid = 1001;
+    EXPECT_EQ(vfs_.setattr(alice_, &f, sa, nullptr, nullptr).code(), DFS_ERR_PERM);
+    // A directory without write permission refuses new names.
+    dfs_fh_t d = create(alice_, rw_, "closed", DFS_TYPE_DIR, 0755);
+    Status s;
+    create(bob_, d, "intruder", DFS_TYPE_REG, 0644, &s);
+    EXPECT_EQ(s.code(), DFS_ERR_ACCES);
+}
+
+TEST_F(VfsTest, RootIsSquashedWhereTheShareSaysSo) {
+    // On "rw" (root_squash) root becomes nobody and cannot write alice's 0644 file.
+    dfs_fh_t f = create(alice_, rw_, "owned", DFS_TYPE_REG, 0644);
+    EXPECT_EQ(write(root_, f, 0, "x").code(), DFS_ERR_ACCES);
+    dfs_fh_t made = create(root_, rw_, "byroot", DFS_TYPE_REG, 0644);
+    dfs_attr_t a{};
+    ASSERT_TRUE(vfs_.getattr(root_, &made, &a).ok());
+    EXPECT_EQ(a.uid, 65534u);
+    // On "other" (no squash) root writes anything.
+    dfs_fh_t g = create(alice_, other_, "owned", DFS_TYPE_REG, 0600);
+    EXPECT_TRUE(write(root_, g, 0, "x").ok());
+}
+
+TEST_F(VfsTest, ReadOnlyShareRefusesEveryChange) {
+    Status s;
+    create(alice_, ro_, "nope", DFS_TYPE_REG, 0644, &s);
+    EXPECT_EQ(s.code(), DFS_ERR_ROFS);
+    EXPECT_EQ(vfs_.remove(alice_, &ro_, "x", DFS_REMOVE_NONDIR, nullptr).code(), DFS_ERR_ROFS);
+    auto sa = makeStruct<dfs_setattr_t>();
+    sa.mask = DFS_SET_MODE;
+    sa.mode = 0700;
+    EXPECT_EQ(vfs_.setattr(alice_, &ro_, sa, nullptr, nullptr).code(), DFS_ERR_ROFS);
+    uint32_t granted = 0;
+    ASSERT_TRUE(vfs_.access(alice_, &ro_, 0x3f, &granted, nullptr).ok());
+    EXPECT_EQ(granted & (DFS_ACCESS_MODIFY | DFS_ACCESS_EXTEND | DFS_ACCESS_DELETE), 0u);
+}
+
+TEST_F(VfsTest, HandlesGoStaleAndRefuseForeignAddresses) {
+    dfs_fh_t f = create(alice_, rw_, "gone", DFS_TYPE_REG, 0644);
+    ASSERT_TRUE(write(alice_, f, 0, "data").ok());
+    ASSERT_TRUE(vfs_.remove(alice_, &rw_, "gone", DFS_REMOVE_NONDIR, nullptr).ok());
+    dfs_attr_t a{};
+    EXPECT_EQ(vfs_.getattr(alice_, &f, &a).code(), DFS_ERR_STALE);
+    dfs_fh_t junk{};
+    junk.len = 5;
+    EXPECT_EQ(vfs_.getattr(alice_, &junk, &a).code(), DFS_ERR_BADHANDLE);
+    // A handle learnt elsewhere is useless from an address the share refuses.
+    dfs_cred_t outsider = user(1000, 1000, "192.0.2.1");
+    EXPECT_EQ(vfs_.getattr(outsider, &rw_, &a).code(), DFS_ERR_ACCES);
+    EXPECT_EQ(vfs_.shareRoot(outsider, "/rw", nullptr, nullptr).code(), DFS_ERR_ACCES);
+    EXPECT_EQ(vfs_.shareRoot(alice_, "/nope", nullptr, nullptr).code(), DFS_ERR_NOENT);
+}
+
+TEST_F(VfsTest, GuardedSetattrAndWcc) {
+    dfs_fh_t f = create(alice_, rw_, "g", DFS_TYPE_REG, 0644);
+    dfs_attr_t a{};
+    ASSERT_TRUE(vfs_.getattr(alice_, &f, &a).ok());
+    auto sa = makeStruct<dfs_setattr_t>();
+    sa.mask = DFS_SET_MODE;
+    sa.mode = 0600;
+    dfs_time_t wrong = a.ctime;
+    wrong.sec -= 1;
+    EXPECT_EQ(vfs_.setattr(alice_, &f, sa, &wrong, nullptr).code(), DFS_ERR_NOT_SYNC);
+    auto wcc = makeStruct<dfs_wcc_t>();
+    ASSERT_TRUE(vfs_.setattr(alice_, &f, sa, &a.ctime, &wcc).ok());
+    EXPECT_EQ(wcc.have_before, 1);
+    EXPECT_EQ(wcc.have_after, 1);
+    EXPECT_EQ(wcc.before.mode, 0644u);
+    EXPECT_EQ(wcc.after.mode, 0600u);
+    EXPECT_GT(wcc.after.change, wcc.before.change);
+}
+
+TEST_F(VfsTest, StickyDirectoryAndCrossShareRules) {
+    dfs_fh_t tmp = create(root_, other_, "tmp", DFS_TYPE_DIR, 01777);
+    create(alice_, tmp, "mine", DFS_TYPE_REG, 0644);
+    EXPECT_EQ(vfs_.remove(bob_, &tmp, "mine", DFS_REMOVE_NONDIR, nullptr).code(), DFS_ERR_ACCES);
+    EXPECT_EQ(vfs_.rename(bob_, &tmp, "mine", &tmp, "stolen", nullptr, nullptr).code(), DFS_ERR_ACCES);
+    EXPECT_TRUE(vfs_.remove(alice_, &tmp, "mine", DFS_REMOVE_NONDIR, nullptr).ok());
+    dfs_fh_t f = create(alice_, rw_, "x", DFS_TYPE_REG, 0644);
+    EXPECT_EQ(vfs_.rename(alice_, &rw_, "x", &other_, "x", nullptr, nullptr).code(), DFS_ERR_XDEV);
+    EXPECT_EQ(vfs_.link(alice_, &f, &other_, "x", nullptr, nullptr).code(), DFS_ERR_XDEV);
+}
+
+TEST_F(VfsTest, ReaddirPlusGivesUsableHandles) {
+    dfs_fh_t d = create(alice_, rw_, "dir", DFS_TYPE_DIR, 0755);
+    for (int i = 0; i < 50; ++i) {
+        create(alice_, d, ("f" + std::to_string(i)).c_str(), DFS_TYPE_REG, 0644);
+    }
+    int seen = 0;
+    uint64_t cookie = 0;
+    uint8_t verf[8] = {};
+    int32_t eof = 0;
+    while (eof == 0) {
+        int batch = 0;
+        Status s = vfs_.readdir(
+            alice_, &d, cookie, verf, verf, DFS_READDIR_PLUS,
+            [&](const dfs_vfs_dirent_t& e) {
+                if (batch == 7) {
+                    return false;
+                }
+                EXPECT_NE(e.fh, nullptr);
+                EXPECT_NE(e.attr, nullptr);
+                dfs_attr_t a{};
+                EXPECT_TRUE(vfs_.getattr(alice_, e.fh, &a).ok());
+                EXPECT_EQ(a.ino, e.entry.ino);
+                cookie = e.entry.cookie;
+                ++batch;
+                ++seen;
+                return true;
+            },
+            &eof, nullptr);
+        ASSERT_TRUE(s.ok()) << statusName(s.code());
+    }
+    EXPECT_EQ(seen, 50);
+    uint8_t bad[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    EXPECT_EQ(vfs_.readdir(alice_, &d, cookie, bad, nullptr, 0, [](const dfs_vfs_dirent_t&) { return true; }, &eof,
+                           nullptr)
+                  .code(),
+              DFS_ERR_BADCOOKIE);
+}
+
+TEST_F(VfsTest, TheCTableAdaptsEveryCall) {
+    HostContext host("testproto", DFS_PLUGIN_PROTOCOL, &services_);
+    services_.vfs = &vfs_;
+    const dfs_host_api_t* api = host.api();
+    ASSERT_NE(api->vfs, nullptr);
+    const dfs_host_vfs_t* v = api->vfs;
+    dfs_fh_t root{};
+    auto attr = makeStruct<dfs_attr_t>();
+    ASSERT_EQ(v->share_root(api->ctx, &alice_, toC("/rw"), &root, &attr).code, DFS_OK);
+    EXPECT_EQ(attr.type, DFS_TYPE_DIR);
+    auto args = makeStruct<dfs_create_args_t>();
+    args.type = DFS_TYPE_LNK;
+    args.symlink_target = toC("target/path");
+    dfs_fh_t link{};
+    ASSERT_EQ(v->create(api->ctx, &alice_, &root, toC("ln"), &args, nullptr, &link, nullptr, nullptr).code, DFS_OK);
+    std::string target;
+    ASSERT_EQ(v->readlink(api->ctx, &alice_, &link, &appendSink, &target, nullptr).code, DFS_OK);
+    EXPECT_EQ(target, "target/path");
+    // An older plugin's smaller attr struct is written only as far as it reaches.
+    struct {
+        dfs_attr_t a;
+        uint32_t canary;
+    } small{};
+    small.a.struct_size = offsetof(dfs_attr_t, size);
+    small.canary = 0xdeadbeef;
+    small.a.size = 12345;
+    ASSERT_EQ(v->getattr(api->ctx, &alice_, &link, &small.a).code, DFS_OK);
+    EXPECT_EQ(small.a.type, DFS_TYPE_LNK);
+    EXPECT_EQ(small.a.size, 12345u);  // beyond the caller's struct_size: untouched
+    EXPECT_EQ(small.canary, 0xdeadbeefu);
+    uint8_t v1[8];
+    v->write_verifier(api->ctx, v1);
+    services_.vfs = nullptr;
+    EXPECT_EQ(v->getattr(api->ctx, &alice_, &link, &attr).code, DFS_ERR_SHUTDOWN);
+}
+
+}  // namespace
+}  // namespace dfs::kernel
