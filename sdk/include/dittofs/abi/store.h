@@ -40,7 +40,16 @@ DFS_BEGIN_DECLS
  *
  * Times: the kernel passes `now`; the store stamps it as mtime/ctime of what changed
  * (a new object gets it as atime/mtime/ctime/btime). `change` is incremented on every
- * change of an object, including a directory whose entries changed. */
+ * change of an object, including a directory whose entries changed.
+ *
+ * Clarifications (POSIX behaviour; the conformance kit checks them):
+ *  - An inode argument that names no object gives DFS_ERR_STALE; a `dir` argument that
+ *    is not a directory gives DFS_ERR_NOTDIR. Names are compared as bytes.
+ *  - remove() and the source of rename() take the same names as create(): "." and ".."
+ *    give DFS_ERR_BADNAME (they never name an entry that can be removed or moved).
+ *  - `mode` is stored masked with 07777. link() and remove() (when links remain) stamp
+ *    the object's ctime; a moved directory's ctime is stamped too (its ".." changed).
+ *  - The replaced or removed object's attributes are those after the call. */
 typedef struct dfs_metadata_store_ops {
     uint32_t struct_size;
     uint32_t reserved;
@@ -56,7 +65,11 @@ typedef struct dfs_metadata_store_ops {
      * reach a store). Setting the size changes the recorded size only; the kernel
      * truncates the block store. Unless DFS_SET_CTIME is given, ctime becomes `now`.
      * DFS_ERR_INVAL if a regular-file-only field (size) is set on another type.
-     * `out` (may be NULL) receives the attributes after the change. Required. */
+     * `out` (may be NULL) receives the attributes after the change. Required.
+     * Clarified: DFS_SET_SIZE_GROW is a size field too (INVAL on other types); a size
+     * above DFS_MAX_FILE_SIZE gives DFS_ERR_FBIG; a call that changes the size also sets
+     * mtime to `now` unless DFS_SET_MTIME is given (POSIX truncate); every successful
+     * call increments `change`. */
     dfs_err_t (*setattr)(void* inst, uint64_t ino, const dfs_setattr_t* sa, dfs_time_t now,
                          dfs_attr_t* out);
 
@@ -67,7 +80,10 @@ typedef struct dfs_metadata_store_ops {
     /* Creates a regular file, directory, symlink, device, socket or FIFO named `name` in
      * `dir`. A new directory has nlink 2 and bumps its parent's nlink. On an existing
      * name: see dfs_create_how_t; *existed is set to 1 when the existing object is
-     * returned, else 0. `out` receives the object's attributes. Required. */
+     * returned, else 0. `out` receives the object's attributes. Required.
+     * Clarified: UNCHECKED and EXCLUSIVE return the existing object only when both it and
+     * the requested type are regular files (anything else: DFS_ERR_EXIST), and return it
+     * unchanged. A symlink target longer than DFS_PATH_MAX gives DFS_ERR_NAMETOOLONG. */
     dfs_err_t (*create)(void* inst, uint64_t dir, dfs_str_t name, const dfs_create_args_t* args,
                         dfs_time_t now, dfs_attr_t* out, int32_t* existed);
 
@@ -97,11 +113,18 @@ typedef struct dfs_metadata_store_ops {
     dfs_err_t (*readlink)(void* inst, uint64_t ino, dfs_bytes_sink_fn sink, void* sink_ctx);
 
     /* Lists entries with cookie > `cookie` (0: from the start) until the sink refuses one
-     * or the directory ends; *eof = 1 when the last entry was delivered. Required. */
+     * or the directory ends; *eof = 1 when the last entry was delivered. Required.
+     * Clarified: *eof = 1 also when no entry follows the cookie (an empty directory),
+     * and 0 whenever the sink refused an entry; that entry comes first when the listing
+     * resumes from the cookie of the last entry taken. */
     dfs_err_t (*readdir)(void* inst, uint64_t dir, uint64_t cookie, dfs_dirent_sink_fn sink,
                          void* sink_ctx, int32_t* eof);
 
-    /* Extended attributes. NULL: DFS_ERR_NOTSUPP. */
+    /* Extended attributes. NULL: DFS_ERR_NOTSUPP.
+     * Clarified: a name is 1..DFS_XATTR_NAME_MAX bytes (empty: DFS_ERR_INVAL, longer:
+     * DFS_ERR_NAMETOOLONG); a value longer than DFS_XATTR_VALUE_MAX gives DFS_ERR_FBIG;
+     * setxattr() and removexattr() stamp ctime and increment `change`; a missing name
+     * gives DFS_ERR_NOXATTR (getxattr, removexattr, setxattr with DFS_XATTR_REPLACE). */
     dfs_err_t (*getxattr)(void* inst, uint64_t ino, dfs_str_t name, dfs_bytes_sink_fn sink,
                           void* sink_ctx);
     dfs_err_t (*setxattr)(void* inst, uint64_t ino, dfs_str_t name, dfs_bytes_t value,
@@ -110,7 +133,9 @@ typedef struct dfs_metadata_store_ops {
     dfs_err_t (*listxattr)(void* inst, uint64_t ino, dfs_bytes_sink_fn sink, void* sink_ctx);
     dfs_err_t (*removexattr)(void* inst, uint64_t ino, dfs_str_t name, dfs_time_t now);
 
-    /* File counts (byte counts come from the block store). NULL: unlimited files. */
+    /* File counts (byte counts come from the block store). NULL: unlimited files.
+     * Clarified: total_files - free_files is the number of objects, the root included;
+     * hard links are not objects. */
     dfs_err_t (*statfs)(void* inst, dfs_statfs_t* out);
 
     /* Makes everything acknowledged so far durable (stores that commit each call
@@ -118,7 +143,9 @@ typedef struct dfs_metadata_store_ops {
     dfs_err_t (*sync)(void* inst);
 
     /* The verifier an exclusive create stored, so the kernel can answer a retransmitted
-     * create. NULL: DFS_ERR_NOTSUPP (the kernel then refuses exclusive creates). */
+     * create. NULL: DFS_ERR_NOTSUPP (the kernel then refuses exclusive creates).
+     * Clarified: DFS_ERR_NOENT for an object that was not created exclusively; the
+     * verifier survives a restart like every other attribute. */
     dfs_err_t (*get_verifier)(void* inst, uint64_t ino, uint8_t verifier[8]);
 } dfs_metadata_store_ops_t;
 
