@@ -11,7 +11,8 @@
 // contract demands (a rename checks and commits under the same lock).
 //
 // Config keys (all optional): root_uid, root_gid, root_mode (decimal, or octal with a
-// leading 0).
+// leading 0). `data_dir`, which the kernel passes to every store, is accepted and unused;
+// any other key is refused so that a typo does not pass silently.
 #include <dittofs/cpp/store.hpp>
 
 #include <algorithm>
@@ -119,6 +120,9 @@ public:
         uint32_t values[3] = {0, 0, 0755};
         const char* keys[3] = {"root_uid", "root_gid", "root_mode"};
         for (const auto& [key, value] : cfg.all()) {
+            if (key == "data_dir") {
+                continue;  // the kernel gives it to every store; mem keeps nothing on disk
+            }
             auto* k = std::find_if(std::begin(keys), std::end(keys), [&](const char* x) { return key == x; });
             if (k == std::end(keys)) {
                 host.error("mem metadata store: unknown config key '" + key + "'");
