@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <random>
 
@@ -54,38 +55,7 @@ Status checkXattrName(std::string_view name) {
     return okStatus();
 }
 
-dfs_time_t readTime(const Stmt& st, int col) {
-    return dfs_time_t{st.i64(col), st.u32(col + 1), 0};
-}
-
 }  // namespace
-
-Inode readInode(const Stmt& st, int first) {
-    Inode n;
-    n.attr = makeStruct<dfs_attr_t>();
-    dfs_attr_t& a = n.attr;
-    int c = first;
-    a.ino = st.u64(c++);
-    a.generation = st.u64(c++);
-    a.type = static_cast<dfs_ftype_t>(st.i64(c++));
-    a.mode = st.u32(c++);
-    a.nlink = st.u32(c++);
-    a.uid = st.u32(c++);
-    a.gid = st.u32(c++);
-    a.rdev_major = st.u32(c++);
-    a.rdev_minor = st.u32(c++);
-    a.size = a.used = st.u64(c++);
-    a.atime = readTime(st, c);
-    a.mtime = readTime(st, c + 2);
-    a.ctime = readTime(st, c + 4);
-    a.btime = readTime(st, c + 6);
-    c += 8;
-    a.change = st.u64(c++);
-    n.parent = st.u64(c++);
-    n.nextCookie = st.u64(c++);
-    n.hasVerifier = st.i64(c++) != 0;
-    return n;
-}
 
 Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::open(const Host& host, const Config& config) {
     for (const auto& [key, value] : config.all()) {
@@ -109,6 +79,17 @@ Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::open(const Hos
         return makeError(DFS_ERR_INVAL);
     }
 
+    // A new share's database may sit in a directory nobody created yet.
+    std::error_code ec;
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+        std::filesystem::create_directories(parent, ec);
+        if (ec) {
+            host.error("sqlite metadata store: cannot create " + parent.string() + ": " + ec.message());
+            return errnoError(ec.value());
+        }
+    }
+
     auto writer = Connection::open(host, path, false);
     if (!writer.ok()) {
         return writer.error();
@@ -128,6 +109,11 @@ Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::open(const Hos
         }
     }
     if (Status s = w.exec(sync == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"); !s.ok()) {
+        return s.error();
+    }
+    // After a burst of writes the WAL is truncated back to this size at the next
+    // checkpoint instead of keeping its high-water mark on disk forever.
+    if (Status s = w.exec("PRAGMA journal_size_limit = 67108864"); !s.ok()) {
         return s.error();
     }
 

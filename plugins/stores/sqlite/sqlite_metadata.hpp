@@ -14,8 +14,9 @@
 // and getattrs outnumber mutations by far). A read transaction starts after every
 // write already acknowledged, so readers never see older state than a caller was told.
 //
-// The slots are split over two files: sqlite_metadata.cpp (opening, reads, xattrs,
-// statfs, sync) and sqlite_namespace.cpp (create, link, remove, rename, setattr).
+// The code is split by concept: sqlite_metadata.cpp (opening, reads, xattrs, statfs,
+// sync), sqlite_namespace.cpp (create, link, remove, rename, setattr), sqlite_rows.cpp
+// (the row helpers they share), sqlite_schema.cpp and sqlite_db.cpp (SQLite itself).
 #pragma once
 
 #include "sqlite_db.hpp"
@@ -36,6 +37,8 @@ struct Inode {
     uint64_t nextCookie = 0;  // directories: the cookie the next entry gets
     bool hasVerifier = false;
 };
+
+inline bool isDir(const Inode& n) { return n.attr.type == DFS_TYPE_DIR; }
 
 class SqliteMetadataStore : public MetadataStore {
 public:
