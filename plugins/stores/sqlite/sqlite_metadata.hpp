@@ -9,8 +9,8 @@
 // Concurrency: one writer connection behind writeMutex_, plus a small pool of read-only
 // connections for getattr, lookup, readdir, readlink and the xattr reads. SQLite allows
 // one writer at a time anyway, so serialising writers in-process costs nothing and
-// replaces SQLite's busy-wait with a fair mutex; WAL lets the readers run at the same
-// time as the writer and each other, which is where a file server's load is (lookups
+// replaces SQLite's sleep-and-retry busy handler with a blocking mutex; WAL lets the
+// readers run alongside the writer and each other, which is where a file server's load is (lookups
 // and getattrs outnumber mutations by far). A read transaction starts after every
 // write already acknowledged, so readers never see older state than a caller was told.
 //
