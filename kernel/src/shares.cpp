@@ -52,7 +52,8 @@ StoreInstancePtr ShareRegistry::openStore(const StoreConfig& sc, std::string& er
     auto si = std::make_shared<StoreInstance>();
     si->cfg_ = sc;
     si->lib_ = lib;
-    si->host_ = std::make_unique<HostContext>("store:" + sc.name, sc.kind, services_);
+    si->host_ = std::make_unique<HostContext>(
+        std::string(sc.kind == DFS_PLUGIN_METADATA_STORE ? "metadata." : "blocks.") + sc.name, sc.kind, services_);
     // Every store gets the data directory, so relative paths in its config resolve there.
     std::map<std::string, std::string> params = sc.params;
     params["data_dir"] = dataDir_;

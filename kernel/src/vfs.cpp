@@ -35,6 +35,21 @@ void fillAfter(dfs_wcc_t* w, const MetadataStoreClient& m, uint64_t ino) {
 
 bool sameShare(const Resolved& a, const Resolved& b) { return a.share->id == b.share->id; }
 
+// What every change to a directory needs: a directory, on a writable share, that the
+// caller may write and search.
+Status checkDirChange(const Resolved& d) {
+    if (d.attr.type != DFS_TYPE_DIR) {
+        return err(DFS_ERR_NOTDIR);
+    }
+    if (d.share->cfg.readOnly) {
+        return err(DFS_ERR_ROFS);
+    }
+    if (!mayAccess(d.attr, d.cred, kMayWrite | kMayExec)) {
+        return err(DFS_ERR_ACCES);
+    }
+    return okStatus();
+}
+
 }  // namespace
 
 dfs_time_t Vfs::now() {
@@ -293,17 +308,11 @@ Status Vfs::create(const dfs_cred_t& cred, const dfs_fh_t* dir, std::string_view
         fillAfter(dirWcc, meta, d->ino);
         return s;
     };
-    if (d->attr.type != DFS_TYPE_DIR) {
-        return finish(err(DFS_ERR_NOTDIR));
-    }
-    if (d->share->cfg.readOnly) {
-        return finish(err(DFS_ERR_ROFS));
+    if (Status s = checkDirChange(*d); !s.ok()) {
+        return finish(s);
     }
     if (dfs_status_t c = checkName(name); c != DFS_OK) {
         return finish(err(c));
-    }
-    if (!mayAccess(d->attr, d->cred, kMayWrite | kMayExec)) {
-        return finish(err(DFS_ERR_ACCES));
     }
     if (in.type == DFS_TYPE_LNK && in.symlink_target.len > DFS_PATH_MAX) {
         return finish(err(DFS_ERR_NAMETOOLONG));
@@ -387,17 +396,11 @@ Status Vfs::link(const dfs_cred_t& cred, const dfs_fh_t* fh, const dfs_fh_t* dir
     if (!sameShare(*f, *d) || f->share->meta != d->share->meta) {
         return finish(err(DFS_ERR_XDEV));
     }
-    if (d->attr.type != DFS_TYPE_DIR) {
-        return finish(err(DFS_ERR_NOTDIR));
-    }
-    if (d->share->cfg.readOnly) {
-        return finish(err(DFS_ERR_ROFS));
+    if (Status s = checkDirChange(*d); !s.ok()) {
+        return finish(s);
     }
     if (dfs_status_t c = checkName(name); c != DFS_OK) {
         return finish(err(c));
-    }
-    if (!mayAccess(d->attr, d->cred, kMayWrite | kMayExec)) {
-        return finish(err(DFS_ERR_ACCES));
     }
     auto r = meta.link(f->ino, d->ino, name, now());
     return finish(r.ok() ? okStatus() : Status(r.error()));
@@ -425,17 +428,11 @@ Status Vfs::remove(const dfs_cred_t& cred, const dfs_fh_t* dir, std::string_view
         fillAfter(dirWcc, meta, d->ino);
         return s;
     };
-    if (d->attr.type != DFS_TYPE_DIR) {
-        return finish(err(DFS_ERR_NOTDIR));
-    }
-    if (d->share->cfg.readOnly) {
-        return finish(err(DFS_ERR_ROFS));
+    if (Status s = checkDirChange(*d); !s.ok()) {
+        return finish(s);
     }
     if (name == "." || name == "..") {
         return finish(err((flags & DFS_REMOVE_DIR) != 0 ? DFS_ERR_INVAL : DFS_ERR_ISDIR));
-    }
-    if (!mayAccess(d->attr, d->cred, kMayWrite | kMayExec)) {
-        return finish(err(DFS_ERR_ACCES));
     }
     auto victim = meta.lookup(d->ino, name);
     if (!victim.ok()) {
@@ -473,20 +470,16 @@ Status Vfs::rename(const dfs_cred_t& cred, const dfs_fh_t* srcDir, std::string_v
     if (!sameShare(*s, *d)) {
         return finish(err(DFS_ERR_XDEV));
     }
-    if (s->attr.type != DFS_TYPE_DIR || d->attr.type != DFS_TYPE_DIR) {
-        return finish(err(DFS_ERR_NOTDIR));
-    }
-    if (s->share->cfg.readOnly) {
-        return finish(err(DFS_ERR_ROFS));
+    for (const Resolved* x : {&*s, &*d}) {
+        if (Status st = checkDirChange(*x); !st.ok()) {
+            return finish(st);
+        }
     }
     if (srcName == "." || srcName == ".." || dstName == "." || dstName == "..") {
         return finish(err(DFS_ERR_INVAL));
     }
     if (dfs_status_t c = checkName(dstName); c != DFS_OK) {
         return finish(err(c));
-    }
-    if (!mayAccess(s->attr, s->cred, kMayWrite | kMayExec) || !mayAccess(d->attr, d->cred, kMayWrite | kMayExec)) {
-        return finish(err(DFS_ERR_ACCES));
     }
     auto victim = meta.lookup(s->ino, srcName);
     if (!victim.ok()) {

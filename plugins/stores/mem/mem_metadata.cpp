@@ -13,6 +13,7 @@
 // Config keys (all optional): root_uid, root_gid, root_mode (decimal, or octal with a
 // leading 0). `data_dir`, which the kernel passes to every store, is accepted and unused;
 // any other key is refused so that a typo does not pass silently.
+#include <dittofs/cpp/attr.hpp>
 #include <dittofs/cpp/store.hpp>
 
 #include <algorithm>
@@ -88,31 +89,7 @@ Status checkNewName(std::string_view name) {
     return c == DFS_OK ? Status{} : Status(makeError(c));
 }
 
-Status checkXattrName(std::string_view name) {
-    if (name.empty() || name.find('\0') != std::string_view::npos) {
-        return makeError(DFS_ERR_INVAL);
-    }
-    if (name.size() > DFS_XATTR_NAME_MAX) {
-        return makeError(DFS_ERR_NAMETOOLONG);
-    }
-    return Status{};
-}
 
-// Config numbers: decimal, or octal with a leading 0 (modes are written that way).
-std::optional<uint32_t> parseNumber(const std::string& s) {
-    int base = 10;
-    std::string_view digits = s;
-    if (digits.size() > 1 && digits[0] == '0') {
-        base = 8;
-        digits.remove_prefix(1);
-    }
-    uint32_t v = 0;
-    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
-    if (digits.empty() || ec != std::errc{} || p != digits.data() + digits.size()) {
-        return std::nullopt;
-    }
-    return v;
-}
 
 class MemMetadataStore : public dfs::MetadataStore {
 public:
@@ -128,7 +105,7 @@ public:
                 host.error("mem metadata store: unknown config key '" + key + "'");
                 return makeError(DFS_ERR_INVAL);
             }
-            auto v = parseNumber(value);
+            auto v = dfs::parseNumber(value);
             if (!v || (k == &keys[2] && *v > 07777)) {
                 host.error("mem metadata store: bad value '" + value + "' for " + key);
                 return makeError(DFS_ERR_INVAL);
@@ -166,47 +143,10 @@ public:
         if (n == nullptr) {
             return makeError(DFS_ERR_STALE);
         }
-        const uint32_t m = sa.mask;
-        // The kernel resolves the *_NOW forms; one reaching a store is a kernel bug.
-        if ((m & (DFS_SET_ATIME_NOW | DFS_SET_MTIME_NOW)) != 0) {
-            return makeError(DFS_ERR_INVAL);
-        }
         dfs_attr_t& a = n->attr;
-        uint64_t size = a.size;
-        if ((m & (DFS_SET_SIZE | DFS_SET_SIZE_GROW)) != 0) {
-            if (a.type != DFS_TYPE_REG) {
-                return makeError(DFS_ERR_INVAL);
-            }
-            if (sa.size > DFS_MAX_FILE_SIZE) {
-                return makeError(DFS_ERR_FBIG);
-            }
-            size = (m & DFS_SET_SIZE) != 0 ? sa.size : size;
-            size = (m & DFS_SET_SIZE_GROW) != 0 ? std::max(size, sa.size) : size;
+        if (Status s = dfs::applySetattr(a, sa, now); !s.ok()) {
+            return s;
         }
-        if ((m & DFS_SET_MODE) != 0) {
-            a.mode = sa.mode & 07777;
-        }
-        if ((m & DFS_SET_UID) != 0) {
-            a.uid = sa.uid;
-        }
-        if ((m & DFS_SET_GID) != 0) {
-            a.gid = sa.gid;
-        }
-        if (size != a.size) {
-            a.size = a.used = size;
-            a.mtime = now;  // POSIX truncate(): a size change is a modification
-        }
-        if ((m & DFS_SET_ATIME) != 0) {
-            a.atime = sa.atime;
-        }
-        if ((m & DFS_SET_MTIME) != 0) {
-            a.mtime = sa.mtime;
-        }
-        if ((m & DFS_SET_BTIME) != 0) {
-            a.btime = sa.btime;
-        }
-        a.ctime = (m & DFS_SET_CTIME) != 0 ? sa.ctime : now;
-        a.change++;
         out = a;
         return Status{};
     }
@@ -482,7 +422,7 @@ public:
         if (n == nullptr) {
             return makeError(DFS_ERR_STALE);
         }
-        if (Status s = checkXattrName(name); !s.ok()) {
+        if (Status s = dfs::checkXattrName(name); !s.ok()) {
             return s.error();
         }
         auto it = n->xattrs.find(name);
@@ -499,7 +439,7 @@ public:
         if (n == nullptr) {
             return makeError(DFS_ERR_STALE);
         }
-        if (Status s = checkXattrName(name); !s.ok()) {
+        if (Status s = dfs::checkXattrName(name); !s.ok()) {
             return s;
         }
         if (value.size() > DFS_XATTR_VALUE_MAX) {
@@ -544,7 +484,7 @@ public:
         if (n == nullptr) {
             return makeError(DFS_ERR_STALE);
         }
-        if (Status s = checkXattrName(name); !s.ok()) {
+        if (Status s = dfs::checkXattrName(name); !s.ok()) {
             return s;
         }
         auto it = n->xattrs.find(name);

@@ -11,6 +11,8 @@
 //                (decimal, or octal with a leading 0)
 #include "sqlite_metadata.hpp"
 
+#include <dittofs/cpp/attr.hpp>
+
 #include "sqlite_schema.hpp"
 
 #include <algorithm>
@@ -30,30 +32,7 @@ constexpr int kReaders = 4;
 // client default uses, so df looks alike on every store.
 constexpr uint64_t kTotalFiles = UINT64_MAX / 2;
 
-std::optional<uint32_t> parseNumber(const std::string& s) {
-    int base = 10;
-    std::string_view digits = s;
-    if (digits.size() > 1 && digits[0] == '0') {
-        base = 8;
-        digits.remove_prefix(1);
-    }
-    uint32_t v = 0;
-    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
-    if (digits.empty() || ec != std::errc{} || p != digits.data() + digits.size()) {
-        return std::nullopt;
-    }
-    return v;
-}
 
-Status checkXattrName(std::string_view name) {
-    if (name.empty() || name.find('\0') != std::string_view::npos) {
-        return makeError(DFS_ERR_INVAL);
-    }
-    if (name.size() > DFS_XATTR_NAME_MAX) {
-        return makeError(DFS_ERR_NAMETOOLONG);
-    }
-    return okStatus();
-}
 
 }  // namespace
 
@@ -159,7 +138,7 @@ Status SqliteMetadataStore::createRoot(Connection& c, const Config& config) {
         if (!config.has(keys[i])) {
             continue;
         }
-        auto v = parseNumber(config.get(keys[i]));
+        auto v = dfs::parseNumber(config.get(keys[i]));
         if (!v || (i == 2 && *v > 07777)) {
             host_.error("sqlite metadata store: bad value '" + config.get(keys[i]) + "' for " + keys[i]);
             return makeError(DFS_ERR_INVAL);
@@ -303,7 +282,7 @@ Result<std::string> SqliteMetadataStore::getxattr(uint64_t ino, std::string_view
         if (!n.ok()) {
             return n.error();
         }
-        if (Status v = checkXattrName(name); !v.ok()) {
+        if (Status v = dfs::checkXattrName(name); !v.ok()) {
             return v;
         }
         Stmt st(c, "SELECT value FROM xattrs WHERE ino = ? AND name = ?");
@@ -351,7 +330,7 @@ Result<std::vector<std::string>> SqliteMetadataStore::listxattr(uint64_t ino) {
 
 Status SqliteMetadataStore::setxattr(uint64_t ino, std::string_view name, std::string_view value, uint32_t flags,
                                      dfs_time_t now) {
-    if (Status s = checkXattrName(name); !s.ok()) {
+    if (Status s = dfs::checkXattrName(name); !s.ok()) {
         return s;
     }
     if (value.size() > DFS_XATTR_VALUE_MAX) {
@@ -392,7 +371,7 @@ Status SqliteMetadataStore::removexattr(uint64_t ino, std::string_view name, dfs
         if (!n.ok()) {
             return n.error();
         }
-        if (Status s = checkXattrName(name); !s.ok()) {
+        if (Status s = dfs::checkXattrName(name); !s.ok()) {
             return s;
         }
         Stmt del(c, "DELETE FROM xattrs WHERE ino = ? AND name = ?");

@@ -6,6 +6,8 @@
 // every row the slot touched and the caller sees the namespace unchanged.
 #include "sqlite_metadata.hpp"
 
+#include <dittofs/cpp/attr.hpp>
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -40,52 +42,15 @@ Status checkNewName(std::string_view name) {
 }  // namespace
 
 Status SqliteMetadataStore::setattr(uint64_t ino, const dfs_setattr_t& sa, dfs_time_t now, dfs_attr_t& out) {
-    const uint32_t m = sa.mask;
-    // The kernel resolves the *_NOW forms; one reaching a store is a kernel bug.
-    if ((m & (DFS_SET_ATIME_NOW | DFS_SET_MTIME_NOW)) != 0) {
-        return makeError(DFS_ERR_INVAL);
-    }
     return inWriteTxn([&](Connection& c) -> Status {
         auto n = loadInode(c, ino);
         if (!n.ok()) {
             return n.error();
         }
         dfs_attr_t& a = n->attr;
-        uint64_t size = a.size;
-        if ((m & (DFS_SET_SIZE | DFS_SET_SIZE_GROW)) != 0) {
-            if (a.type != DFS_TYPE_REG) {
-                return makeError(DFS_ERR_INVAL);
-            }
-            if (sa.size > DFS_MAX_FILE_SIZE) {
-                return makeError(DFS_ERR_FBIG);
-            }
-            size = (m & DFS_SET_SIZE) != 0 ? sa.size : size;
-            size = (m & DFS_SET_SIZE_GROW) != 0 ? std::max(size, sa.size) : size;
+        if (Status s = dfs::applySetattr(a, sa, now); !s.ok()) {
+            return s;
         }
-        if ((m & DFS_SET_MODE) != 0) {
-            a.mode = sa.mode & 07777;
-        }
-        if ((m & DFS_SET_UID) != 0) {
-            a.uid = sa.uid;
-        }
-        if ((m & DFS_SET_GID) != 0) {
-            a.gid = sa.gid;
-        }
-        if (size != a.size) {
-            a.size = a.used = size;
-            a.mtime = now;  // POSIX truncate(): a size change is a modification
-        }
-        if ((m & DFS_SET_ATIME) != 0) {
-            a.atime = sa.atime;
-        }
-        if ((m & DFS_SET_MTIME) != 0) {
-            a.mtime = sa.mtime;
-        }
-        if ((m & DFS_SET_BTIME) != 0) {
-            a.btime = sa.btime;
-        }
-        a.ctime = (m & DFS_SET_CTIME) != 0 ? sa.ctime : now;
-        a.change++;
         if (Status s = saveInode(c, *n); !s.ok()) {
             return s;
         }

@@ -57,6 +57,21 @@ private:
     dfs_host_api_t api_{};
 };
 
+// A config number: decimal, or octal with a leading 0 (modes are written that way).
+inline std::optional<uint32_t> parseNumber(std::string_view digits) {
+    int base = 10;
+    if (digits.size() > 1 && digits[0] == '0') {
+        base = 8;
+        digits.remove_prefix(1);
+    }
+    uint32_t v = 0;
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
+    if (digits.empty() || ec != std::errc{} || p != digits.data() + digits.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
 // The key/value table of an instance, copied out of the dfs_config_t at create().
 class Config {
 public:
