@@ -1,0 +1,48 @@
+// localfs: system-call helpers with the loops and fallbacks a file server needs.
+//
+// Each helper retries EINTR and short transfers, and reports failure as the errno of
+// the call that failed (dfs::errnoError), never by throwing. They know nothing about
+// objects or the store's layout; LocalFsBlockStore composes them.
+#pragma once
+
+#include <dittofs/cpp/result.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace dfs::localfs {
+
+// pread until `len` bytes or end of file; returns the count.
+Result<uint64_t> preadFull(int fd, uint8_t* buf, uint64_t len, uint64_t offset);
+
+// pwrite all `len` bytes.
+Status pwriteFull(int fd, const uint8_t* buf, uint64_t len, uint64_t offset);
+
+// Writes zeros over [offset, offset + len) (the fallback when holes cannot be punched).
+Status writeZeros(int fd, uint64_t offset, uint64_t len);
+
+// Copies [srcOff, srcOff + len) of `in` to `dstOff` of `out` (both may be the same
+// file, ranges may overlap), preserving holes of the source as holes or zeros in the
+// destination. Tries FICLONERANGE, then copy_file_range, then read/write. Sets
+// `reflinked` when the file system shared the blocks.
+Status copyRange(int in, uint64_t srcOff, int out, uint64_t dstOff, uint64_t len, bool& reflinked);
+
+// Deallocates [offset, offset + len), keeping the size; falls back to writing zeros
+// (within the file's current size) where the file system cannot punch holes.
+Status punchHole(int fd, uint64_t offset, uint64_t len);
+
+// The current size of an open file.
+Result<uint64_t> fileSize(int fd);
+
+// fsync of a directory, so that entries created in it survive a power loss.
+Status syncDirectory(const std::string& path);
+
+// mkdir that treats "already exists" as success; reports whether it created the
+// directory (its parent then needs a syncDirectory for the entry to be durable).
+Result<bool> makeDirectory(const std::string& path);
+
+// Creates `path` and any missing parents (like mkdir -p), syncing the parent of each
+// directory it creates.
+Status makeDirectories(const std::string& path);
+
+}  // namespace dfs::localfs

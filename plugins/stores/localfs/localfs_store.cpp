@@ -1,0 +1,388 @@
+// localfs: the block store (see localfs_store.hpp).
+#include "localfs_store.hpp"
+
+#include "file_io.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+namespace dfs::localfs {
+namespace {
+
+constexpr uint64_t kMaxOff = static_cast<uint64_t>(INT64_MAX);
+
+bool rangeFits(uint64_t offset, uint64_t len) {
+    return offset <= DFS_MAX_FILE_SIZE && len <= DFS_MAX_FILE_SIZE - offset;
+}
+
+Error lastError() { return errnoError(errno); }
+
+std::string hexByte(uint64_t v) {
+    char buf[3];
+    std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned>(v & 0xff));
+    return buf;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& host, const Config& cfg) {
+    std::string root = cfg.get("root", "blocks");
+    if (root.empty()) {
+        host.error("localfs: root must not be empty");
+        return makeError(DFS_ERR_INVAL);
+    }
+    std::string dataDir = cfg.get("data_dir");
+    if (root.front() != '/' && !dataDir.empty()) {
+        root = dataDir + "/" + root;
+    }
+    while (root.size() > 1 && root.back() == '/') {
+        root.pop_back();
+    }
+    uint64_t cacheSize = 256;
+    if (cfg.has("fd_cache_size")) {
+        auto v = cfg.getUint("fd_cache_size");
+        if (!v || *v == 0) {
+            host.error("localfs: fd_cache_size must be a positive number");
+            return makeError(DFS_ERR_INVAL);
+        }
+        cacheSize = *v;
+    }
+    if (auto s = makeDirectories(root); !s.ok()) {
+        host.error("localfs: cannot create root " + root + ": " + statusName(s.code()) + " errno " +
+                   std::to_string(s.error().sysErrno));
+        return s.error();
+    }
+    if (::access(root.c_str(), R_OK | W_OK | X_OK) != 0) {
+        host.error("localfs: root " + root + " is not writable");
+        return lastError();
+    }
+    host.info("localfs: objects under " + root);
+    return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(cacheSize));
+}
+
+LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize)
+    : host_(std::move(host)), root_(std::move(root)), cache_(fdCacheSize) {}
+
+std::string LocalFsBlockStore::dirOf(uint64_t obj) const {
+    return root_ + "/" + hexByte(obj) + "/" + hexByte(obj >> 8);
+}
+
+std::string LocalFsBlockStore::pathOf(uint64_t obj) const {
+    char name[17];
+    std::snprintf(name, sizeof name, "%016" PRIx64, obj);
+    return dirOf(obj) + "/" + name;
+}
+
+Result<int> LocalFsBlockStore::createObjectFile(uint64_t obj) {
+    const std::string path = pathOf(obj);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            std::lock_guard lock(newMu_);
+            unsyncedNew_.insert(obj);
+            return fd;
+        }
+        if (errno == EEXIST) {
+            // Created behind our back (not through this instance): use it.
+            fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+            return fd >= 0 ? Result<int>(fd) : Result<int>(lastError());
+        }
+        if (errno != ENOENT || attempt > 0) {
+            return lastError();
+        }
+        // The fan-out directories are missing. mkdir is race-free across threads
+        // (EEXIST counts as success); a new directory's own entry is synced at once,
+        // which happens at most 65792 times in the life of a root.
+        const std::string first = root_ + "/" + hexByte(obj);
+        for (const std::string& dir : {first, dirOf(obj)}) {
+            auto made = makeDirectory(dir);
+            if (!made.ok()) {
+                return made.error();
+            }
+            if (*made) {
+                if (auto s = syncDirectory(dir.substr(0, dir.find_last_of('/'))); !s.ok()) {
+                    return s.error();
+                }
+            }
+        }
+    }
+    return makeError(DFS_ERR_IO, EIO);
+}
+
+Result<OpenFilePtr> LocalFsBlockStore::openObject(uint64_t obj, bool create) {
+    if (OpenFilePtr f = cache_.find(obj)) {
+        return f;
+    }
+    std::lock_guard lock(stripe(obj));
+    if (OpenFilePtr f = cache_.find(obj)) {
+        return f;
+    }
+    int fd = ::open(pathOf(obj).c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) {
+            return lastError();
+        }
+        if (!create) {
+            return OpenFilePtr{};
+        }
+        auto made = createObjectFile(obj);
+        if (!made.ok()) {
+            return made.error();
+        }
+        fd = *made;
+    }
+    auto file = std::make_shared<OpenFile>(fd);
+    cache_.insert(obj, file);
+    return file;
+}
+
+Status LocalFsBlockStore::syncNewEntry(uint64_t obj) {
+    auto pending = [&] {
+        std::lock_guard lock(newMu_);
+        return unsyncedNew_.count(obj) != 0;
+    };
+    // The entry leaves the set only after its directory was synced, so "not pending"
+    // always means "durable". A concurrent stable write to the same new object waits
+    // on the stripe until the first one's sync is done instead of returning early.
+    if (!pending()) {
+        return okStatus();
+    }
+    std::lock_guard lock(stripe(obj));
+    if (!pending()) {
+        return okStatus();
+    }
+    if (auto s = syncDirectory(dirOf(obj)); !s.ok()) {
+        return s;  // still pending: the next stable write or flush tries again
+    }
+    std::lock_guard nl(newMu_);
+    unsyncedNew_.erase(obj);
+    return okStatus();
+}
+
+Status LocalFsBlockStore::syncData(int fd, dfs_stable_t stable) {
+    for (;;) {
+        int rc = stable == DFS_DATA_SYNC ? ::fdatasync(fd) : ::fsync(fd);
+        if (rc == 0) {
+            return okStatus();
+        }
+        if (errno != EINTR) {
+            return lastError();
+        }
+    }
+}
+
+Result<uint64_t> LocalFsBlockStore::read(uint64_t obj, uint64_t offset, dfs_buf_t buf) {
+    if (buf.len == 0 || offset >= kMaxOff) {
+        return uint64_t{0};
+    }
+    auto f = openObject(obj, false);
+    if (!f.ok()) {
+        return f.error();
+    }
+    if (!*f) {
+        return uint64_t{0};
+    }
+    return preadFull((*f)->fd(), buf.ptr, buf.len, offset);
+}
+
+Status LocalFsBlockStore::write(uint64_t obj, uint64_t offset, dfs_bytes_t data, dfs_stable_t stable) {
+    if (!rangeFits(offset, data.len)) {
+        return makeError(DFS_ERR_FBIG, EFBIG);
+    }
+    if (data.len == 0) {
+        return okStatus();
+    }
+    auto f = openObject(obj, true);
+    if (!f.ok()) {
+        return f.error();
+    }
+    const int fd = (*f)->fd();
+    if (auto s = pwriteFull(fd, data.ptr, data.len, offset); !s.ok()) {
+        return s;
+    }
+    if (stable == DFS_UNSTABLE) {
+        return okStatus();
+    }
+    if (auto s = syncData(fd, stable); !s.ok()) {
+        return s;
+    }
+    return syncNewEntry(obj);
+}
+
+Status LocalFsBlockStore::truncate(uint64_t obj, uint64_t size) {
+    if (size > DFS_MAX_FILE_SIZE) {
+        return makeError(DFS_ERR_FBIG, EFBIG);
+    }
+    auto f = openObject(obj, true);
+    if (!f.ok()) {
+        return f.error();
+    }
+    while (::ftruncate((*f)->fd(), static_cast<off_t>(size)) != 0) {
+        if (errno != EINTR) {
+            return lastError();
+        }
+    }
+    return okStatus();
+}
+
+Result<uint64_t> LocalFsBlockStore::size(uint64_t obj) {
+    auto f = openObject(obj, false);
+    if (!f.ok()) {
+        return f.error();
+    }
+    if (!*f) {
+        return uint64_t{0};
+    }
+    return fileSize((*f)->fd());
+}
+
+Status LocalFsBlockStore::flush(uint64_t obj) {
+    auto f = openObject(obj, false);
+    if (!f.ok()) {
+        return f.error();
+    }
+    if (!*f) {
+        return okStatus();
+    }
+    if (auto s = syncData((*f)->fd(), DFS_FILE_SYNC); !s.ok()) {
+        return s;
+    }
+    return syncNewEntry(obj);
+}
+
+Status LocalFsBlockStore::remove(uint64_t obj) {
+    std::lock_guard lock(stripe(obj));
+    cache_.erase(obj);
+    {
+        std::lock_guard nl(newMu_);
+        unsyncedNew_.erase(obj);
+    }
+    if (::unlink(pathOf(obj).c_str()) != 0 && errno != ENOENT) {
+        return lastError();
+    }
+    return okStatus();
+}
+
+Status LocalFsBlockStore::punchHole(uint64_t obj, uint64_t offset, uint64_t len) {
+    auto f = openObject(obj, false);
+    if (!f.ok()) {
+        return f.error();
+    }
+    if (!*f) {
+        return okStatus();
+    }
+    return localfs::punchHole((*f)->fd(), offset, len);
+}
+
+Status LocalFsBlockStore::allocate(uint64_t obj, uint64_t offset, uint64_t len) {
+    if (!rangeFits(offset, len)) {
+        return makeError(DFS_ERR_FBIG, EFBIG);
+    }
+    auto f = openObject(obj, true);
+    if (!f.ok()) {
+        return f.error();
+    }
+    if (len == 0) {
+        return okStatus();
+    }
+    const int fd = (*f)->fd();
+    for (;;) {
+        if (::fallocate(fd, 0, static_cast<off_t>(offset), static_cast<off_t>(len)) == 0) {
+            return okStatus();
+        }
+        if (errno != EINTR) {
+            break;
+        }
+    }
+    if (errno != EOPNOTSUPP && errno != ENOSYS) {
+        return lastError();
+    }
+    // glibc emulates posix_fallocate by writing into every block: slow, but it does
+    // reserve the space, which is what the caller asked for.
+    int rc = ::posix_fallocate(fd, static_cast<off_t>(offset), static_cast<off_t>(len));
+    return rc == 0 ? okStatus() : Status(errnoError(rc));
+}
+
+Result<uint64_t> LocalFsBlockStore::seek(uint64_t obj, uint64_t offset, dfs_seek_what_t what) {
+    if (what != DFS_SEEK_DATA && what != DFS_SEEK_HOLE) {
+        return makeError(DFS_ERR_INVAL, EINVAL);
+    }
+    if (offset >= kMaxOff) {
+        return makeError(DFS_ERR_NXIO, ENXIO);
+    }
+    auto f = openObject(obj, false);
+    if (!f.ok()) {
+        return f.error();
+    }
+    if (!*f) {
+        return makeError(DFS_ERR_NXIO, ENXIO);
+    }
+    // lseek moves the shared file offset, which no other call uses (all I/O is
+    // positional), so concurrent seeks on one descriptor do not disturb anything.
+    off_t r = ::lseek((*f)->fd(), static_cast<off_t>(offset), what == DFS_SEEK_DATA ? SEEK_DATA : SEEK_HOLE);
+    if (r < 0) {
+        return lastError();
+    }
+    return static_cast<uint64_t>(r);
+}
+
+Status LocalFsBlockStore::clone(uint64_t src, uint64_t srcOff, uint64_t dst, uint64_t dstOff, uint64_t len) {
+    if (!rangeFits(srcOff, len) || !rangeFits(dstOff, len)) {
+        return makeError(DFS_ERR_FBIG, EFBIG);
+    }
+    if (len == 0) {
+        return okStatus();
+    }
+    auto in = openObject(src, false);
+    if (!in.ok()) {
+        return in.error();
+    }
+    auto out = openObject(dst, true);
+    if (!out.ok()) {
+        return out.error();
+    }
+    if (!*in) {
+        // An absent source reads as empty: the range becomes zeros.
+        const int fd = (*out)->fd();
+        if (auto s = localfs::punchHole(fd, dstOff, len); !s.ok()) {
+            return s;
+        }
+        auto sz = fileSize(fd);
+        if (!sz.ok()) {
+            return sz.error();
+        }
+        if (*sz < dstOff + len && ::ftruncate(fd, static_cast<off_t>(dstOff + len)) != 0) {
+            return lastError();
+        }
+        return okStatus();
+    }
+    bool reflinked = false;
+    Status s = copyRange((*in)->fd(), srcOff, (*out)->fd(), dstOff, len, reflinked);
+    if (s.ok() && host_.logEnabled(DFS_LOG_TRACE)) {
+        host_.log(DFS_LOG_TRACE, std::string("localfs: clone ") + (reflinked ? "shared blocks" : "copied"));
+    }
+    return s;
+}
+
+Status LocalFsBlockStore::statfs(dfs_statfs_t& out) {
+    struct statvfs st {};
+    if (::statvfs(root_.c_str(), &st) != 0) {
+        return lastError();
+    }
+    const uint64_t unit = st.f_frsize != 0 ? st.f_frsize : st.f_bsize;
+    out.total_bytes = static_cast<uint64_t>(st.f_blocks) * unit;
+    out.free_bytes = static_cast<uint64_t>(st.f_bfree) * unit;
+    out.avail_bytes = static_cast<uint64_t>(st.f_bavail) * unit;
+    out.total_files = st.f_files;
+    out.free_files = st.f_ffree;
+    out.avail_files = st.f_favail;
+    return okStatus();
+}
+
+}  // namespace dfs::localfs
