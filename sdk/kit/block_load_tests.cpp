@@ -15,15 +15,6 @@
 namespace dfs::kit {
 namespace {
 
-std::string pattern(size_t len, uint32_t seed = 1) {
-    std::string s(len, '\0');
-    uint32_t x = seed * 2654435761u + 12345u;
-    for (size_t i = 0; i < len; ++i) {
-        x = x * 1103515245u + 12345u;
-        s[i] = static_cast<char>((x >> 16) & 0xff);
-    }
-    return s;
-}
 
 constexpr int kThreads = 8;
 

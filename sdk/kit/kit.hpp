@@ -95,6 +95,19 @@ protected:
     void writeStr(uint64_t obj, uint64_t off, std::string_view s, dfs_stable_t st = DFS_UNSTABLE) const;
 };
 
+// Bytes that differ at every offset (and between seeds), so a misplaced copy shows.
+inline std::string pattern(size_t len, uint32_t seed = 1) {
+    std::string s(len, '\0');
+    uint32_t x = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < len; ++i) {
+        x = x * 1103515245u + 12345u;
+        s[i] = static_cast<char>((x >> 16) & 0xff);
+    }
+    return s;
+}
+
+inline bool isZeros(std::string_view s) { return s.find_first_not_of('\0') == std::string_view::npos; }
+
 }  // namespace dfs::kit
 
 // Asserts a dfs status / Result code with a readable message.
