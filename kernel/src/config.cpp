@@ -2,8 +2,18 @@
 
 #include "netaddr.hpp"
 
+// toml++ 3.3 asserts that a key starts with a key character and then handles the opposite
+// case with a proper parse error (parser.inl, parse_key); the assertion is wrong, and a
+// config file is input we must refuse, not abort on. This is the only file that includes
+// toml++, so building it without the library's assertions changes nothing else.
+#pragma push_macro("NDEBUG")
+#ifndef NDEBUG
+#define NDEBUG 1
+#endif
 #include <toml++/toml.h>
+#pragma pop_macro("NDEBUG")
 
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -296,7 +306,86 @@ std::string validateConfig(const Config& c) {
     return {};
 }
 
+namespace {
+
+// Characters TOML 1.0 never allows, refused before the parser sees them: raw control
+// characters anywhere (only tab, LF and CR may appear unescaped), and non-ASCII bytes
+// outside strings and comments (keys, values and whitespace are ASCII). Besides giving a
+// clear message, this keeps such input away from toml++ 3.3 code paths that reach
+// __builtin_unreachable on it (non-ASCII whitespace classification) or assert.
+std::string findForbiddenCharacter(const std::string& text) {
+    enum class In { code, comment, basic, literal, mlBasic, mlLiteral };
+    In in = In::code;
+    size_t line = 1;
+    auto at = [&](size_t i, std::string_view w) { return text.compare(i, w.size(), w) == 0; };
+    for (size_t i = 0; i < text.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, ":%zu: control character 0x%02x is not allowed", line, c);
+            return buf;
+        }
+        if (c == '\n') {
+            ++line;
+        }
+        switch (in) {
+        case In::code:
+            if (c >= 0x80) {
+                return ":" + std::to_string(line) + ": non-ASCII character outside a string or comment";
+            }
+            if (c == '#') {
+                in = In::comment;
+            } else if (at(i, "\"\"\"")) {
+                in = In::mlBasic;
+                i += 2;
+            } else if (at(i, "'''")) {
+                in = In::mlLiteral;
+                i += 2;
+            } else if (c == '"') {
+                in = In::basic;
+            } else if (c == '\'') {
+                in = In::literal;
+            }
+            break;
+        case In::comment:
+            in = c == '\n' ? In::code : in;
+            break;
+        case In::basic:
+            if (c == '\\') {
+                ++i;  // an escaped character never ends the string
+            } else if (c == '"' || c == '\n') {
+                in = In::code;
+            }
+            break;
+        case In::literal:
+            in = (c == '\'' || c == '\n') ? In::code : in;
+            break;
+        case In::mlBasic:
+            if (c == '\\') {
+                ++i;
+            } else if (at(i, "\"\"\"")) {
+                in = In::code;
+                i += 2;
+            }
+            break;
+        case In::mlLiteral:
+            if (at(i, "'''")) {
+                in = In::code;
+                i += 2;
+            }
+            break;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
 std::optional<Config> parseConfig(const std::string& text, const std::string& origin, ConfigError& err) {
+    if (std::string bad = findForbiddenCharacter(text); !bad.empty()) {
+        err.message = origin + bad;
+        return std::nullopt;
+    }
     try {
         toml::table root = toml::parse(text, origin);
         Config c = fromToml(root);

@@ -2,6 +2,7 @@
 // directory) as it is, then `--runs N` deterministic mutations of the seeds (bit flips,
 // byte sets, truncations, extensions, splices). Bounded in count, so it suits CI; the
 // sanitizers of the build catch what a mutation breaks.
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,28 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
+
+// The input being run, written to ./fuzz-crash-input when the target aborts or faults,
+// so a failure found in CI can be replayed: `fuzz_x fuzz-crash-input`.
+const std::vector<uint8_t>* gCurrent = nullptr;
+
+void onFatal(int sig) {
+    if (gCurrent != nullptr) {
+        if (FILE* f = std::fopen("fuzz-crash-input", "wb")) {
+            std::fwrite(gCurrent->data(), 1, gCurrent->size(), f);
+            std::fclose(f);
+            std::fprintf(stderr, "fuzz: input written to fuzz-crash-input (%zu bytes)\n", gCurrent->size());
+        }
+    }
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+}
+
+void runOne(const std::vector<uint8_t>& d) {
+    gCurrent = &d;
+    LLVMFuzzerTestOneInput(d.data(), d.size());
+    gCurrent = nullptr;
+}
 
 std::vector<uint8_t> readFile(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -91,14 +114,18 @@ int main(int argc, char** argv) {
     if (seeds.empty()) {
         seeds.emplace_back();
     }
+    std::signal(SIGABRT, onFatal);
+    std::signal(SIGSEGV, onFatal);
+    std::signal(SIGBUS, onFatal);
+    std::signal(SIGILL, onFatal);
     for (const auto& s : seeds) {
-        LLVMFuzzerTestOneInput(s.data(), s.size());
+        runOne(s);
     }
     std::mt19937_64 rng(0x5eed);
     for (long r = 0; r < runs; ++r) {
         std::vector<uint8_t> d = seeds[rng() % seeds.size()];
         mutate(d, rng, seeds);
-        LLVMFuzzerTestOneInput(d.data(), d.size());
+        runOne(d);
     }
     std::printf("fuzz: %zu seeds, %ld mutations, no crash\n", seeds.size(), runs);
     return 0;

@@ -74,6 +74,16 @@ TEST(ConfigTest, ParsesEverySection) {
     EXPECT_EQ(c->services.at("protocol.nfs3").params.at("port"), "2049");
 }
 
+TEST(ConfigTest, NonAsciiInStringsAndCommentsIsFine) {
+    std::string err;
+    auto c = parse("# caf\xc3\xa9\n[server]\nlog_file = \"/var/log/caf\xc3\xa9 \\\" \xc3\xa9\"\n"
+                   "data_dir = \'\'\'/srv/d\xc3\xa9j\xc3\xa0\'\'\'\n",
+                   &err);
+    ASSERT_TRUE(c) << err;
+    EXPECT_EQ(c->server.logFile, "/var/log/caf\xc3\xa9 \" \xc3\xa9");
+    EXPECT_EQ(c->server.dataDir, "/srv/d\xc3\xa9j\xc3\xa0");
+}
+
 TEST(ConfigTest, EmbeddedDefaultIsValid) {
     Config c = defaultConfig();
     EXPECT_EQ(validateConfig(c), "");
@@ -103,6 +113,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{"[server\n", "test.toml:1"},
         BadCase{"[server]\nworkers = 0\n", "server.workers"},
+        BadCase{"[server]\n[\x16metadata.m]\n", "test.toml:2: control character 0x16"},
+        BadCase{"[server]\nlog_file\xc2\xa1 = \"x\"\n", "test.toml:2: non-ASCII character outside a string"},
         BadCase{"[server]\nbogus = 1\n", "unknown key 'bogus'"},
         BadCase{"[server]\nlog_level = \"loud\"\n", "log_level"},
         BadCase{"[metadata.m]\npath = \"x\"\n", "needs plugin"},
