@@ -35,7 +35,7 @@ $(ASAN_DIR)/build.ninja:
 
 test-asan: deps-test $(ASAN_DIR)/build.ninja
 	cmake --build $(ASAN_DIR) -j $(JOBS)
-	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --timeout 900 -L unit
+	UBSAN_OPTIONS=print_stacktrace=1:abort_on_error=1 ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --timeout 900 -L unit
 
 bench: deps
 	@bash scripts/deps.sh bench
