@@ -53,10 +53,14 @@ TEST_F(AbiPluginTest, DiscoveryReportsEachVerdict) {
         status[c.info.name] = c.status;
     }
     EXPECT_EQ(status["cblocks"], "ok");
-    EXPECT_NE(status["cblocks_next"].find("refused: built for ABI 1.1, newer than the kernel's ABI 1.0"),
+    // The test plugins claim the kernel's minor plus one, and another major.
+    const std::string kernel = std::to_string(DFS_ABI_MAJOR) + "." + std::to_string(DFS_ABI_MINOR);
+    const std::string next = std::to_string(DFS_ABI_MAJOR) + "." + std::to_string(DFS_ABI_MINOR + 1);
+    EXPECT_NE(status["cblocks_next"].find("refused: built for ABI " + next + ", newer than the kernel's ABI " + kernel),
               std::string::npos)
         << status["cblocks_next"];
-    EXPECT_NE(status["cblocks_v2"].find("refused: built for ABI 2.0, kernel has ABI 1.0 (major versions differ)"),
+    EXPECT_NE(status["cblocks_v2"].find("refused: built for ABI 2.0, kernel has ABI " + kernel +
+                                        " (major versions differ)"),
               std::string::npos)
         << status["cblocks_v2"];
 }
@@ -92,7 +96,10 @@ TEST_F(AbiPluginTest, AV10PluginLoadsAndServes) {
 TEST_F(AbiPluginTest, NewerMinorAndOtherMajorAreRefusedBeforeLoading) {
     std::string err;
     EXPECT_FALSE(registry_.get(DFS_PLUGIN_BLOCK_STORE, "cblocks_next", err));
-    EXPECT_NE(err.find("newer than the kernel's ABI 1.0"), std::string::npos) << err;
+    EXPECT_NE(err.find("newer than the kernel's ABI " + std::to_string(DFS_ABI_MAJOR) + "." +
+                       std::to_string(DFS_ABI_MINOR)),
+              std::string::npos)
+        << err;
     err.clear();
     EXPECT_FALSE(registry_.get(DFS_PLUGIN_BLOCK_STORE, "cblocks_v2", err));
     EXPECT_NE(err.find("major versions differ"), std::string::npos) << err;

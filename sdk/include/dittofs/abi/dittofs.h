@@ -8,4 +8,5 @@
 #include "plugin.h"
 #include "protocol.h"
 #include "auth.h"
+#include "rpc.h"
 #endif

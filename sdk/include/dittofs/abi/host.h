@@ -237,6 +237,9 @@ typedef struct dfs_host_api {
 
     const dfs_host_vfs_t* vfs;           /* protocol plugins only, else NULL */
     const dfs_host_identity_t* identity; /* protocol and auth plugins, else NULL */
+
+    /* ABI 1.1 */
+    const struct dfs_host_rpc* rpc; /* ONC RPC (rpc.h); protocol plugins only, else NULL */
 } dfs_host_api_t;
 
 DFS_END_DECLS
