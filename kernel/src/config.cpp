@@ -205,7 +205,19 @@ void checkKnownKeys(const toml::table& t, std::initializer_list<std::string_view
 
 Config fromToml(const toml::table& root) {
     Config c;
-    checkKnownKeys(root, {"server", "metadata", "blocks", "share", "protocol", "auth"}, "config");
+    checkKnownKeys(root, {"server", "rpc", "metadata", "blocks", "share", "protocol", "auth"}, "config");
+    if (const auto* r = root["rpc"].as_table()) {
+        checkKnownKeys(*r, {"bind", "portmap_port", "max_record", "max_in_flight", "drc_entries", "drc_megabytes"}, "[rpc]");
+        toml::node_view<const toml::node> rv(r);
+        c.rpc.bind = strValue(rv["bind"], c.rpc.bind, "rpc.bind");
+        c.rpc.portmapPort = intValue<int64_t>(rv["portmap_port"], c.rpc.portmapPort, "rpc.portmap_port", -1, 65535);
+        c.rpc.maxRecord = intValue<uint32_t>(rv["max_record"], c.rpc.maxRecord, "rpc.max_record", 64 << 10, 64 << 20);
+        c.rpc.maxInFlight = intValue<uint32_t>(rv["max_in_flight"], c.rpc.maxInFlight, "rpc.max_in_flight", 1, 4096);
+        c.rpc.drcEntries = intValue<uint32_t>(rv["drc_entries"], c.rpc.drcEntries, "rpc.drc_entries", 0, 1 << 22);
+        c.rpc.drcMegabytes = intValue<uint32_t>(rv["drc_megabytes"], c.rpc.drcMegabytes, "rpc.drc_megabytes", 0, 4096);
+    } else if (root["rpc"]) {
+        throw std::runtime_error("[rpc] must be a table");
+    }
     if (const auto* s = root["server"].as_table()) {
         checkKnownKeys(*s, {"data_dir", "plugin_dirs", "log_level", "log_file", "workers", "io_threads", "queue_limit"},
                        "[server]");
@@ -271,6 +283,9 @@ std::string validateConfig(const Config& c) {
     }
     if (c.server.dataDir.empty()) {
         return "server.data_dir must not be empty";
+    }
+    if (std::array<uint8_t, 16> a{}; !parseAddress(c.rpc.bind, a)) {
+        return "rpc.bind must be a numeric address, e.g. 0.0.0.0 or ::";
     }
     std::set<std::string> names;
     std::set<std::string> paths;
@@ -446,6 +461,11 @@ Config defaultConfig() {
     share.metadata = "default";
     share.blocks = "default";
     c.shares.push_back(share);
+    ServiceConfig unix;
+    unix.name = "unix";
+    unix.kind = DFS_PLUGIN_AUTH;
+    unix.plugin = "unix";
+    c.services["auth.unix"] = unix;
     c.source = "embedded default";
     return c;
 }

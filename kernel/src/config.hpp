@@ -61,8 +61,20 @@ struct ServerSection {
     bool operator==(const ServerSection&) const = default;
 };
 
+// `[rpc]`: the kernel's ONC RPC service (ports of programs come from their plugins).
+struct RpcSection {
+    std::string bind = "0.0.0.0";
+    int64_t portmapPort = 111;  // 0: ephemeral, -1: no portmapper
+    uint32_t maxRecord = 4u << 20;
+    uint32_t maxInFlight = 64;  // per connection
+    uint32_t drcEntries = 4096;
+    uint32_t drcMegabytes = 64;
+    bool operator==(const RpcSection&) const = default;
+};
+
 struct Config {
     ServerSection server;
+    RpcSection rpc;
     std::map<std::string, StoreConfig> metadata;
     std::map<std::string, StoreConfig> blocks;
     std::vector<ShareConfig> shares;

@@ -102,6 +102,7 @@ HostContext::HostContext(std::string who, dfs_plugin_kind_t kind, HostServices* 
     bool needsVfs = kind == DFS_PLUGIN_PROTOCOL;
     api_.vfs = needsVfs ? vfsTable() : nullptr;
     api_.identity = (kind == DFS_PLUGIN_PROTOCOL || kind == DFS_PLUGIN_AUTH) ? identityTable() : nullptr;
+    api_.rpc = needsVfs ? rpcTable() : nullptr;
 }
 
 }  // namespace dfs::kernel

@@ -7,6 +7,7 @@
 
 #include <dittofs/abi/host.h>
 #include <dittofs/abi/plugin.h>
+#include <dittofs/abi/rpc.h>
 
 #include <atomic>
 #include <map>
@@ -17,6 +18,9 @@ namespace dfs::kernel {
 
 class Runtime;
 class Vfs;
+namespace rpc {
+class RpcServer;
+}
 
 class Metrics {
 public:
@@ -32,6 +36,7 @@ class HostServices {
 public:
     Runtime* runtime = nullptr;
     Vfs* vfs = nullptr;
+    rpc::RpcServer* rpc = nullptr;
     Metrics metrics;
 };
 
@@ -56,5 +61,7 @@ private:
 // The VFS and identity tables (vfs_table.cpp); their ctx is a HostContext.
 const dfs_host_vfs_t* vfsTable();
 const dfs_host_identity_t* identityTable();
+// The RPC table (rpc/rpc_table.cpp).
+const dfs_host_rpc_t* rpcTable();
 
 }  // namespace dfs::kernel

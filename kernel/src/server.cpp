@@ -3,6 +3,7 @@
 #include "host_api.hpp"
 #include "log.hpp"
 #include "plugin_loader.hpp"
+#include "rpc/rpc_server.hpp"
 #include "runtime.hpp"
 #include "shares.hpp"
 #include "state_db.hpp"
@@ -33,6 +34,10 @@ struct ServiceInstance {
     ~ServiceInstance() {
         if (inst == nullptr) {
             return;
+        }
+        // No new calls reach the instance, and the running ones finish, before it stops.
+        if (host->services() != nullptr && host->services()->rpc != nullptr) {
+            host->services()->rpc->detachOwner(host.get());
         }
         if (started && cfg.kind == DFS_PLUGIN_PROTOCOL) {
             auto ops = copyStruct(static_cast<const dfs_protocol_ops_t*>(lib->ops()));
@@ -75,8 +80,17 @@ std::shared_ptr<ServiceInstance> createService(PluginRegistry& plugins, HostServ
 }
 
 bool startService(ServiceInstance& si, std::string& error) {
-    if (si.cfg.kind != DFS_PLUGIN_PROTOCOL) {
+    if (si.cfg.kind == DFS_PLUGIN_AUTH) {
+        auto ops = copyStruct(static_cast<const dfs_auth_ops_t*>(si.lib->ops()));
+        if (ops.flavors == nullptr || ops.verify == nullptr) {
+            error = si.cfg.name + ": auth plugin lacks flavors or verify";
+            return false;
+        }
+        if (si.host->services() != nullptr && si.host->services()->rpc != nullptr) {
+            si.host->services()->rpc->registerAuth(si.host.get(), ops, si.inst);
+        }
         si.started = true;
+        log::info("server", "auth_started", {{"auth", si.cfg.name}, {"plugin", si.cfg.plugin}});
         return true;
     }
     auto ops = copyStruct(static_cast<const dfs_protocol_ops_t*>(si.lib->ops()));
@@ -198,6 +212,18 @@ bool Server::start(std::string& error) {
     auto boot = state_->bumpBootCount();
     vfs_->setWriteVerifier(boot.value_or(0));
     runtime_->start();
+    rpc::RpcConfig rc;
+    rc.bind = cfg.rpc.bind;
+    rc.portmapPort = cfg.rpc.portmapPort;
+    rc.maxRecord = cfg.rpc.maxRecord;
+    rc.maxInFlightPerConnection = cfg.rpc.maxInFlight;
+    rc.drcEntries = cfg.rpc.drcEntries;
+    rc.drcBytes = size_t{cfg.rpc.drcMegabytes} << 20;
+    rpc_ = std::make_unique<rpc::RpcServer>(*runtime_, rc);
+    if (!rpc_->start(error)) {
+        return false;
+    }
+    services_->rpc = rpc_.get();
     config_ = cfg;
     if (!apply(cfg, error)) {
         return false;
@@ -269,6 +295,9 @@ bool Server::reload(std::string& error) {
         log::error("server", "reload_rejected", {{"error", error}, {"keeping", config_.source}});
         return false;
     }
+    if (!(cfg.rpc == config_.rpc)) {
+        log::warn("server", "reload_rpc_ignored", {{"why", "[rpc] changes need a restart"}});
+    }
     if (absolutePath(cfg.server.dataDir) != dataDir_) {
         log::warn("server", "reload_data_dir_ignored",
                   {{"wanted", absolutePath(cfg.server.dataDir)}, {"using", dataDir_}, {"why", "needs a restart"}});
@@ -290,6 +319,9 @@ void Server::stop() {
     stopped_ = true;
     log::info("server", "stopping");
     serviceInstances_.clear();
+    if (rpc_) {
+        rpc_->stop();
+    }
     if (runtime_) {
         runtime_->stop();  // finishes queued work
     }

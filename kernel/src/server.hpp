@@ -21,6 +21,9 @@ class ShareRegistry;
 class Vfs;
 class HostServices;
 struct ServiceInstance;
+namespace rpc {
+class RpcServer;
+}
 
 struct ServerOptions {
     std::string configPath;               // empty: the embedded default
@@ -52,6 +55,7 @@ public:
 
     Vfs& vfs();
     ShareRegistry& shares();
+    rpc::RpcServer* rpcServer() { return rpc_.get(); }
     const Config& config() const { return config_; }
     std::vector<std::string> pluginDirs() const;
 
@@ -65,6 +69,7 @@ private:
     int lockFd_ = -1;
     std::unique_ptr<HostServices> services_;
     std::unique_ptr<Runtime> runtime_;
+    std::unique_ptr<rpc::RpcServer> rpc_;
     std::unique_ptr<StateDb> state_;
     std::unique_ptr<PluginRegistry> plugins_;
     std::unique_ptr<ShareRegistry> shares_;

@@ -1,6 +1,8 @@
 // dittofsd as an operator runs it: start on a config, reload on SIGHUP (shares and
 // protocols added, changed, removed; a bad config refused while the old one keeps
 // running), SIGTERM shutdown, `dittofsd plugins` and `check-config`.
+#include "dittofsd_process.hpp"
+
 #include <dittofs/abi/common.h>
 
 #include <gtest/gtest.h>
@@ -20,18 +22,11 @@
 namespace {
 
 namespace fs = std::filesystem;
+using dfs::testing::countOf;
+using dfs::testing::slurp;
+using dfs::testing::writeFile;
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
-void writeFile(const fs::path& p, const std::string& s) {
-    std::ofstream out(p, std::ios::trunc);
-    out << s;
-}
 
 std::string run(const std::string& cmd, int* status = nullptr) {
     std::string out;
@@ -48,13 +43,6 @@ std::string run(const std::string& cmd, int* status = nullptr) {
     return out;
 }
 
-size_t countOf(const std::string& hay, const std::string& needle) {
-    size_t n = 0;
-    for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) {
-        ++n;
-    }
-    return n;
-}
 
 class ServerTest : public ::testing::Test {
 protected:
@@ -76,6 +64,7 @@ protected:
         return "[server]\ndata_dir = \"" + (dir_ / "data").string() + "\"\nplugin_dirs = [\"" DFS_TEST_PLUGIN_DIR
                "\", \"" DFS_TEST_FIXTURE_DIR "\"]\nlog_file = \"" + log_.string() +
                "\"\n"
+               "[rpc]\nportmap_port = 0\n"
                "[metadata.m]\nplugin = \"sqlite\"\npath = \"meta.db\"\n"
                "[blocks.b]\nplugin = \"localfs\"\nroot = \"blocks\"\n"
                "[metadata.mem]\nplugin = \"mem\"\n[blocks.mem]\nplugin = \"mem\"\n" +

@@ -1,0 +1,78 @@
+#include "rpc_msg.hpp"
+
+#include <dittofs/abi/rpc.h>
+#include <dittofs/cpp/xdr.hpp>
+
+namespace dfs::kernel::rpc {
+
+DecodeResult decodeCall(std::string_view record, CallHeader& out, std::optional<uint32_t>& xid) {
+    xdr::Reader r(reinterpret_cast<const uint8_t*>(record.data()), record.size());
+    out.xid = r.u32();
+    if (!r.ok()) {
+        return DecodeResult::notACall;
+    }
+    xid = out.xid;
+    if (r.u32() != kCall || !r.ok()) {
+        return DecodeResult::notACall;
+    }
+    out.rpcvers = r.u32();
+    out.prog = r.u32();
+    out.vers = r.u32();
+    out.proc = r.u32();
+    out.credFlavor = r.u32();
+    out.credBody = r.var(kMaxAuthBody);
+    out.verfFlavor = r.u32();
+    out.verfBody = r.var(kMaxAuthBody);
+    if (!r.ok()) {
+        return DecodeResult::badHeader;
+    }
+    out.args = r.rest();
+    return DecodeResult::ok;
+}
+
+namespace {
+
+size_t acceptedPrefix(xdr::Writer& w, uint32_t xid) {
+    w.u32(xid);
+    w.u32(kReply);
+    w.u32(kMsgAccepted);
+    w.u32(0);  // verifier: AUTH_NONE
+    w.u32(0);  // empty body
+    return w.size();
+}
+
+}  // namespace
+
+size_t encodeAccepted(uint8_t* out, uint32_t xid, uint32_t acceptStat, uint32_t low, uint32_t high) {
+    xdr::Writer w(out, kMaxReplyHeader);
+    acceptedPrefix(w, xid);
+    w.u32(acceptStat);
+    if (acceptStat == DFS_RPC_PROG_MISMATCH) {
+        w.u32(low);
+        w.u32(high);
+    }
+    return w.size();
+}
+
+size_t encodeRpcMismatch(uint8_t* out, uint32_t xid) {
+    xdr::Writer w(out, kMaxReplyHeader);
+    w.u32(xid);
+    w.u32(kReply);
+    w.u32(kMsgDenied);
+    w.u32(kRpcMismatch);
+    w.u32(kRpcVersion);
+    w.u32(kRpcVersion);
+    return w.size();
+}
+
+size_t encodeAuthError(uint8_t* out, uint32_t xid, AuthStat why) {
+    xdr::Writer w(out, kMaxReplyHeader);
+    w.u32(xid);
+    w.u32(kReply);
+    w.u32(kMsgDenied);
+    w.u32(kAuthError);
+    w.u32(why);
+    return w.size();
+}
+
+}  // namespace dfs::kernel::rpc

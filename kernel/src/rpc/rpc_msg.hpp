@@ -1,0 +1,59 @@
+// ONC RPC version 2 messages (RFC 5531 section 9): decoding a call header and encoding
+// reply headers. Bounds-checked, with a fuzz target (tests/fuzz/fuzz_rpc_msg.cpp): every
+// byte here comes from the network before any authentication.
+#pragma once
+
+#include <dittofs/abi/common.h>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace dfs::kernel::rpc {
+
+inline constexpr uint32_t kRpcVersion = 2;
+inline constexpr uint32_t kMaxAuthBody = 400;  // opaque_auth body<400>, RFC 5531 section 8.2
+
+enum MsgType : uint32_t { kCall = 0, kReply = 1 };
+enum ReplyStat : uint32_t { kMsgAccepted = 0, kMsgDenied = 1 };
+enum RejectStat : uint32_t { kRpcMismatch = 0, kAuthError = 1 };
+enum AuthStat : uint32_t {
+    kAuthOk = 0,
+    kAuthBadCred = 1,
+    kAuthRejectedCred = 2,
+    kAuthBadVerf = 3,
+    kAuthRejectedVerf = 4,
+    kAuthTooWeak = 5
+};
+
+struct CallHeader {
+    uint32_t xid = 0;
+    uint32_t rpcvers = 0;
+    uint32_t prog = 0;
+    uint32_t vers = 0;
+    uint32_t proc = 0;
+    uint32_t credFlavor = 0;
+    std::string_view credBody;
+    uint32_t verfFlavor = 0;
+    std::string_view verfBody;
+    std::string_view args;  // the rest of the record
+};
+
+enum class DecodeResult {
+    ok,
+    notACall,   // a reply or garbage: drop it
+    badHeader,  // xid readable but the header is malformed: answer GARBAGE_ARGS
+};
+
+// `xid` is set whenever the first word could be read (for an error reply).
+DecodeResult decodeCall(std::string_view record, CallHeader& out, std::optional<uint32_t>& xid);
+
+// Reply headers, written into `out` (at least kMaxReplyHeader bytes); returns the length.
+inline constexpr size_t kMaxReplyHeader = 32;
+// MSG_ACCEPTED with an AUTH_NONE verifier and the accept_stat; for PROG_MISMATCH the
+// version range follows.
+size_t encodeAccepted(uint8_t* out, uint32_t xid, uint32_t acceptStat, uint32_t low = 0, uint32_t high = 0);
+size_t encodeRpcMismatch(uint8_t* out, uint32_t xid);
+size_t encodeAuthError(uint8_t* out, uint32_t xid, AuthStat why);
+
+}  // namespace dfs::kernel::rpc

@@ -1,0 +1,140 @@
+// The kernel's ONC RPC service (RFC 5531): TCP with record marking and UDP listeners,
+// the program/version registry, credential verification through auth plugins, the
+// duplicate request cache, and dispatch of calls to protocol plugins on the worker pool.
+//
+// A call's life: an I/O thread frames a record (TCP: fragments up to max_record) or a
+// datagram, decodes the header (rpc_msg.hpp) and posts the call to the worker pool. There
+// the flavour's auth plugin verifies the credential, the DRC answers retransmissions of
+// non-idempotent procedures, and the registered program's dispatch hook runs. The plugin
+// encodes results into a reply buffer with room for the headers in front, so the reply
+// goes out without another copy. Bad input gets its RPC error (or, for an unframeable
+// stream, a closed connection) and a log line; other clients are unaffected.
+#pragma once
+
+#include "rpc_drc.hpp"
+#include "rpc_msg.hpp"
+
+#include <dittofs/abi/auth.h>
+#include <dittofs/abi/rpc.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace dfs::kernel {
+class Runtime;
+}
+
+namespace dfs::kernel::rpc {
+
+struct RpcConfig {
+    std::string bind = "0.0.0.0";
+    int64_t portmapPort = 111;  // -1: no portmapper listener
+    uint32_t maxRecord = 4u << 20;
+    uint32_t maxInFlightPerConnection = 64;
+    size_t drcEntries = 4096;
+    size_t drcBytes = 64u << 20;
+    bool operator==(const RpcConfig&) const = default;
+};
+
+// One port mapping, as the portmapper reports it.
+struct Mapping {
+    uint32_t prog;
+    uint32_t vers;
+    uint32_t protocol;  // 6 tcp, 17 udp
+    uint32_t port;
+    std::string name;
+};
+
+class Listener;
+struct PendingCall;
+
+class RpcServer {
+public:
+    RpcServer(Runtime& runtime, RpcConfig cfg);
+    ~RpcServer();
+    RpcServer(const RpcServer&) = delete;
+    RpcServer& operator=(const RpcServer&) = delete;
+
+    // Opens the portmapper's listeners and registers portmapper v2 and rpcbind v3/v4.
+    bool start(std::string& error);
+    // Closes every listener and connection; calls in flight still reply into the void.
+    void stop();
+    const RpcConfig& config() const { return cfg_; }
+
+    // Programs (owner: the registering plugin's host context, or nullptr for built-ins).
+    dfs_err_t registerProgram(void* owner, const dfs_rpc_program_t& p, uint32_t* tcpPort, uint32_t* udpPort);
+    dfs_err_t unregisterProgram(void* owner, uint32_t prog, uint32_t low, uint32_t high);
+    // Drops everything `owner` registered and waits (bounded) for its calls in flight.
+    void detachOwner(void* owner);
+
+    // Auth flavours served by an auth plugin instance.
+    void registerAuth(void* owner, const dfs_auth_ops_t& ops, void* inst);
+
+    // The C table's reply path.
+    dfs_buf_t replyBuffer(void* token, uint64_t size);
+    dfs_err_t replySend(void* token, dfs_rpc_accept_stat_t stat, uint64_t len);
+
+    std::vector<Mapping> mappings() const;
+    // The local address a call arrived on (numeric), for rpcbind's universal addresses.
+    std::string localAddressOf(void* token) const;
+    uint32_t portmapPort() const { return portmapPort_; }
+    uint64_t drcHits() const { return drc_.hits(); }
+
+    // Entry points for listeners (I/O threads).
+    void onRecord(const std::shared_ptr<class Sender>& from, std::shared_ptr<std::vector<uint8_t>> record);
+
+private:
+    struct Registration {
+        dfs_rpc_program_t desc;
+        std::string name;
+        uint32_t tcpPort = 0;
+        uint32_t udpPort = 0;
+        void* owner = nullptr;
+    };
+    struct Auth {
+        dfs_auth_ops_t ops;
+        void* inst;
+        void* owner;
+    };
+
+    void execute(const std::shared_ptr<PendingCall>& call);
+    void sendError(const std::shared_ptr<Sender>& to, const std::vector<uint8_t>& header);
+    bool ensureListener(bool tcp, uint32_t& port, std::string& error);
+    void releaseListenersLocked();
+    void finishCall(PendingCall* c);
+
+    Runtime& runtime_;
+    RpcConfig cfg_;
+    Drc drc_;
+    mutable std::mutex mutex_;
+    std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<Registration>> programs_;  // (prog, vers)
+    std::map<uint32_t, Auth> auth_;                                                      // flavour
+    std::map<std::pair<bool, uint32_t>, std::shared_ptr<Listener>> listeners_;          // (tcp?, port)
+    std::map<void*, uint64_t> inFlight_;
+    std::condition_variable drained_;
+    uint32_t portmapPort_ = 0;
+    bool stopped_ = false;
+};
+
+// Where a reply goes: a TCP connection or a UDP peer.
+class Sender {
+public:
+    virtual ~Sender() = default;
+    // `buf` holds the reply record at [offset, offset+len); there are at least 4 free
+    // bytes before `offset` for a TCP record mark.
+    virtual void send(std::shared_ptr<std::vector<uint8_t>> buf, size_t offset, size_t len) = 0;
+    virtual void callDone() {}
+    virtual dfs_rpc_transport_t transport() const = 0;
+    virtual const std::string& peerAddress() const = 0;  // numeric, no port
+    virtual uint32_t peerPort() const = 0;
+    virtual const std::string& localAddress() const = 0;
+    virtual uint64_t id() const = 0;
+};
+
+}  // namespace dfs::kernel::rpc

@@ -1,0 +1,47 @@
+// The C table dfs_host_rpc_t over the kernel's RpcServer; `ctx` is the calling plugin's
+// HostContext, which also identifies the owner of its registrations.
+#include "../host_api.hpp"
+#include "rpc_server.hpp"
+
+#include <dittofs/cpp/views.hpp>
+
+namespace dfs::kernel {
+namespace {
+
+rpc::RpcServer* serverOf(void* ctx) {
+    auto* h = HostContext::from(ctx);
+    return h != nullptr && h->services() != nullptr ? h->services()->rpc : nullptr;
+}
+
+const dfs_host_rpc_t kRpc = [] {
+    auto t = makeStruct<dfs_host_rpc_t>();
+    t.register_program = [](void* ctx, const dfs_rpc_program_t* p, uint32_t* tcp, uint32_t* udp) {
+        auto* s = serverOf(ctx);
+        if (s == nullptr) {
+            return dfs_err_t{DFS_ERR_SHUTDOWN, 0};
+        }
+        if (p == nullptr) {
+            return dfs_err_t{DFS_ERR_INVAL, 0};
+        }
+        return s->registerProgram(ctx, copyStruct(p), tcp, udp);
+    };
+    t.unregister_program = [](void* ctx, uint32_t prog, uint32_t low, uint32_t high) {
+        auto* s = serverOf(ctx);
+        return s == nullptr ? dfs_err_t{DFS_ERR_SHUTDOWN, 0} : s->unregisterProgram(ctx, prog, low, high);
+    };
+    t.reply_buffer = [](void* ctx, void* reply, uint64_t size) {
+        auto* s = serverOf(ctx);
+        return s == nullptr ? dfs_buf_t{nullptr, 0} : s->replyBuffer(reply, size);
+    };
+    t.reply_send = [](void* ctx, void* reply, dfs_rpc_accept_stat_t stat, uint64_t len) {
+        auto* s = serverOf(ctx);
+        return s == nullptr ? dfs_err_t{DFS_ERR_SHUTDOWN, 0} : s->replySend(reply, stat, len);
+    };
+    return t;
+}();
+
+}  // namespace
+
+const dfs_host_rpc_t* rpcTable() { return &kRpc; }
+
+}  // namespace dfs::kernel

@@ -1,0 +1,389 @@
+#include "rpc_transport.hpp"
+
+#include "../log.hpp"
+#include "../runtime.hpp"
+#include "rpc_server.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+
+#include <atomic>
+#include <deque>
+#include <list>
+
+namespace dfs::kernel::rpc {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+std::atomic<uint64_t> gNextId{1};
+constexpr uint32_t kMaxFragments = 4096;
+
+std::string addressString(const asio::ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
+    }
+    return a.to_string();
+}
+
+class TcpConnection : public Sender, public std::enable_shared_from_this<TcpConnection> {
+public:
+    TcpConnection(tcp::socket s, RpcServer& server, uint32_t maxRecord, uint32_t maxInFlight)
+        : socket_(std::move(s)),
+          strand_(asio::make_strand(socket_.get_executor())),
+          server_(server),
+          maxRecord_(maxRecord),
+          maxInFlight_(maxInFlight),
+          id_(gNextId++) {
+        boost::system::error_code ec;
+        auto re = socket_.remote_endpoint(ec);
+        if (!ec) {
+            peer_ = addressString(re.address());
+            peerPort_ = re.port();
+        }
+        auto le = socket_.local_endpoint(ec);
+        if (!ec) {
+            local_ = addressString(le.address());
+        }
+        socket_.set_option(tcp::no_delay(true), ec);
+    }
+
+    void start() {
+        asio::dispatch(strand_, [self = shared_from_this()] { self->readMark(); });
+    }
+
+    void close() {
+        asio::post(strand_, [self = shared_from_this()] {
+            boost::system::error_code ec;
+            self->socket_.close(ec);
+        });
+    }
+
+    void send(std::shared_ptr<std::vector<uint8_t>> buf, size_t offset, size_t len) override {
+        uint8_t* m = buf->data() + offset - 4;
+        uint32_t mark = 0x80000000u | static_cast<uint32_t>(len);
+        m[0] = static_cast<uint8_t>(mark >> 24);
+        m[1] = static_cast<uint8_t>(mark >> 16);
+        m[2] = static_cast<uint8_t>(mark >> 8);
+        m[3] = static_cast<uint8_t>(mark);
+        asio::post(strand_, [self = shared_from_this(), buf = std::move(buf), offset, len] {
+            self->queue_.push_back(Out{buf, offset - 4, len + 4});
+            if (!self->writing_) {
+                self->writeNext();
+            }
+        });
+    }
+
+    void callDone() override {
+        asio::post(strand_, [self = shared_from_this()] {
+            --self->inFlight_;
+            if (self->paused_ && self->inFlight_ < self->maxInFlight_) {
+                self->paused_ = false;
+                self->readMark();
+            }
+        });
+    }
+
+    dfs_rpc_transport_t transport() const override { return DFS_RPC_TCP; }
+    const std::string& peerAddress() const override { return peer_; }
+    uint32_t peerPort() const override { return peerPort_; }
+    const std::string& localAddress() const override { return local_; }
+    uint64_t id() const override { return id_; }
+
+private:
+    struct Out {
+        std::shared_ptr<std::vector<uint8_t>> buf;
+        size_t offset;
+        size_t len;
+    };
+
+    void readMark() {
+        asio::async_read(socket_, asio::buffer(mark_, 4),
+                         asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                             self->onMark(ec);
+                         }));
+    }
+
+    void onMark(boost::system::error_code ec) {
+        if (ec) {
+            return;  // closed by the peer or by us
+        }
+        uint32_t m = (uint32_t{mark_[0]} << 24) | (uint32_t{mark_[1]} << 16) | (uint32_t{mark_[2]} << 8) | mark_[3];
+        bool last = (m & 0x80000000u) != 0;
+        uint32_t len = m & 0x7fffffffu;
+        if (!record_) {
+            record_ = std::make_shared<std::vector<uint8_t>>();
+            fragments_ = 0;
+        }
+        if (uint64_t{record_->size()} + len > maxRecord_ || ++fragments_ > kMaxFragments) {
+            log::warn("rpc", "record_too_large",
+                      {{"client", peer_}, {"bytes", std::to_string(uint64_t{record_->size()} + len)},
+                       {"max", std::to_string(maxRecord_)}});
+            boost::system::error_code ignored;
+            socket_.close(ignored);
+            return;
+        }
+        size_t at = record_->size();
+        record_->resize(at + len);
+        asio::async_read(socket_, asio::buffer(record_->data() + at, len),
+                         asio::bind_executor(strand_, [self = shared_from_this(), last](boost::system::error_code e2, size_t) {
+                             self->onFragment(e2, last);
+                         }));
+    }
+
+    void onFragment(boost::system::error_code ec, bool last) {
+        if (ec) {
+            return;
+        }
+        if (!last) {
+            readMark();
+            return;
+        }
+        auto rec = std::move(record_);
+        ++inFlight_;
+        server_.onRecord(shared_from_this(), std::move(rec));
+        if (inFlight_ >= maxInFlight_) {
+            paused_ = true;  // resumes in callDone()
+            return;
+        }
+        readMark();
+    }
+
+    void writeNext() {
+        if (queue_.empty()) {
+            writing_ = false;
+            return;
+        }
+        writing_ = true;
+        Out& o = queue_.front();
+        asio::async_write(socket_, asio::buffer(o.buf->data() + o.offset, o.len),
+                          asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                              self->queue_.pop_front();
+                              if (ec) {
+                                  self->queue_.clear();
+                                  self->writing_ = false;
+                                  return;
+                              }
+                              self->writeNext();
+                          }));
+    }
+
+    tcp::socket socket_;
+    asio::strand<tcp::socket::executor_type> strand_;
+    RpcServer& server_;
+    uint32_t maxRecord_;
+    uint32_t maxInFlight_;
+    uint64_t id_;
+    std::string peer_;
+    uint32_t peerPort_ = 0;
+    std::string local_;
+    uint8_t mark_[4] = {};
+    std::shared_ptr<std::vector<uint8_t>> record_;
+    uint32_t fragments_ = 0;
+    uint32_t inFlight_ = 0;
+    bool paused_ = false;
+    std::deque<Out> queue_;
+    bool writing_ = false;
+};
+
+class TcpListener : public Listener, public std::enable_shared_from_this<TcpListener> {
+public:
+    TcpListener(Runtime& rt, RpcServer& server, uint32_t maxRecord, uint32_t maxInFlight)
+        : acceptor_(rt.io()), server_(server), maxRecord_(maxRecord), maxInFlight_(maxInFlight) {}
+
+    bool open(const std::string& bind, uint32_t port, std::string& error) {
+        boost::system::error_code ec;
+        auto addr = asio::ip::make_address(bind, ec);
+        if (ec) {
+            error = "bad bind address '" + bind + "'";
+            return false;
+        }
+        tcp::endpoint ep(addr, static_cast<uint16_t>(port));
+        acceptor_.open(ep.protocol(), ec);
+        if (!ec) {
+            acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+            acceptor_.bind(ep, ec);
+        }
+        if (!ec) {
+            acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        }
+        if (ec) {
+            error = "tcp " + bind + ":" + std::to_string(port) + ": " + ec.message();
+            return false;
+        }
+        port_ = acceptor_.local_endpoint().port();
+        return true;
+    }
+
+    void accept() {
+        acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket s) {
+            if (ec) {
+                if (ec != asio::error::operation_aborted) {
+                    log::warn("rpc", "accept_failed", {{"error", ec.message()}});
+                    self->accept();
+                }
+                return;
+            }
+            auto c = std::make_shared<TcpConnection>(std::move(s), self->server_, self->maxRecord_, self->maxInFlight_);
+            {
+                std::lock_guard<std::mutex> g(self->mutex_);
+                self->connections_.remove_if([](const std::weak_ptr<TcpConnection>& w) { return w.expired(); });
+                self->connections_.push_back(c);
+            }
+            c->start();
+            self->accept();
+        });
+    }
+
+    uint32_t port() const override { return port_; }
+
+    void close() override {
+        asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+            boost::system::error_code ec;
+            self->acceptor_.close(ec);
+        });
+        std::lock_guard<std::mutex> g(mutex_);
+        for (auto& w : connections_) {
+            if (auto c = w.lock()) {
+                c->close();
+            }
+        }
+        connections_.clear();
+    }
+
+private:
+    tcp::acceptor acceptor_;
+    RpcServer& server_;
+    uint32_t maxRecord_;
+    uint32_t maxInFlight_;
+    uint32_t port_ = 0;
+    std::mutex mutex_;
+    std::list<std::weak_ptr<TcpConnection>> connections_;
+};
+
+class UdpListener;
+
+class UdpPeer : public Sender {
+public:
+    UdpPeer(std::shared_ptr<UdpListener> l, udp::endpoint ep, std::string local);
+    void send(std::shared_ptr<std::vector<uint8_t>> buf, size_t offset, size_t len) override;
+    dfs_rpc_transport_t transport() const override { return DFS_RPC_UDP; }
+    const std::string& peerAddress() const override { return peer_; }
+    uint32_t peerPort() const override { return endpoint_.port(); }
+    const std::string& localAddress() const override { return local_; }
+    uint64_t id() const override { return id_; }
+
+private:
+    std::shared_ptr<UdpListener> listener_;
+    udp::endpoint endpoint_;
+    std::string peer_;
+    std::string local_;
+    uint64_t id_;
+};
+
+class UdpListener : public Listener, public std::enable_shared_from_this<UdpListener> {
+public:
+    UdpListener(Runtime& rt, RpcServer& server, uint32_t maxDatagram)
+        : socket_(rt.io()), server_(server), buffer_(std::min<uint32_t>(maxDatagram, 65535)) {}
+
+    bool open(const std::string& bind, uint32_t port, std::string& error) {
+        boost::system::error_code ec;
+        auto addr = asio::ip::make_address(bind, ec);
+        if (ec) {
+            error = "bad bind address '" + bind + "'";
+            return false;
+        }
+        udp::endpoint ep(addr, static_cast<uint16_t>(port));
+        socket_.open(ep.protocol(), ec);
+        if (!ec) {
+            socket_.bind(ep, ec);
+        }
+        if (ec) {
+            error = "udp " + bind + ":" + std::to_string(port) + ": " + ec.message();
+            return false;
+        }
+        port_ = socket_.local_endpoint().port();
+        local_ = addressString(socket_.local_endpoint().address());
+        return true;
+    }
+
+    void receive() {
+        socket_.async_receive_from(asio::buffer(buffer_), from_,
+                                   [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                                       if (ec == asio::error::operation_aborted || !self->socket_.is_open()) {
+                                           return;
+                                       }
+                                       if (!ec) {
+                                           auto rec = std::make_shared<std::vector<uint8_t>>(
+                                               self->buffer_.begin(), self->buffer_.begin() + static_cast<std::ptrdiff_t>(n));
+                                           auto peer = std::make_shared<UdpPeer>(self, self->from_, self->local_);
+                                           self->server_.onRecord(peer, std::move(rec));
+                                       }
+                                       self->receive();
+                                   });
+    }
+
+    void sendTo(const udp::endpoint& to, const uint8_t* p, size_t n) {
+        std::lock_guard<std::mutex> g(sendMutex_);
+        boost::system::error_code ec;
+        socket_.send_to(asio::buffer(p, n), to, 0, ec);
+        if (ec) {
+            log::debug("rpc", "udp_send_failed", {{"error", ec.message()}});
+        }
+    }
+
+    uint32_t port() const override { return port_; }
+    void close() override {
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+            boost::system::error_code ec;
+            self->socket_.close(ec);
+        });
+    }
+
+private:
+    udp::socket socket_;
+    RpcServer& server_;
+    std::vector<uint8_t> buffer_;
+    udp::endpoint from_;
+    uint32_t port_ = 0;
+    std::string local_;
+    std::mutex sendMutex_;
+};
+
+UdpPeer::UdpPeer(std::shared_ptr<UdpListener> l, udp::endpoint ep, std::string local)
+    : listener_(std::move(l)), endpoint_(ep), peer_(addressString(ep.address())), local_(std::move(local)), id_(0) {}
+
+void UdpPeer::send(std::shared_ptr<std::vector<uint8_t>> buf, size_t offset, size_t len) {
+    listener_->sendTo(endpoint_, buf->data() + offset, len);
+}
+
+}  // namespace
+
+std::shared_ptr<Listener> makeTcpListener(Runtime& rt, RpcServer& server, const std::string& bind, uint32_t port,
+                                          uint32_t maxRecord, uint32_t maxInFlight, std::string& error) {
+    auto l = std::make_shared<TcpListener>(rt, server, maxRecord, maxInFlight);
+    if (!l->open(bind, port, error)) {
+        return nullptr;
+    }
+    l->accept();
+    return l;
+}
+
+std::shared_ptr<Listener> makeUdpListener(Runtime& rt, RpcServer& server, const std::string& bind, uint32_t port,
+                                          uint32_t maxDatagram, std::string& error) {
+    auto l = std::make_shared<UdpListener>(rt, server, maxDatagram);
+    if (!l->open(bind, port, error)) {
+        return nullptr;
+    }
+    l->receive();
+    return l;
+}
+
+}  // namespace dfs::kernel::rpc
