@@ -1,0 +1,64 @@
+// NFSPROC3_READ: RFC 1813 section 3.3.6. The data goes from the block store straight into
+// the reply: the header (status, post_op_attr, count, eof) is written in front of it once
+// the VFS says how much it read. count is capped at rtmax, and at what the transport can
+// carry (a UDP datagram), which the RFC allows: a short read is not an error.
+#include "../nfs3_ops.hpp"
+
+#include <algorithm>
+
+namespace dfs::nfs3 {
+namespace {
+
+// status + post_op_attr (always present on success) + count + eof + data length.
+constexpr uint32_t kHeader = 4 + kPostOpAttrMax + 4 + 4 + 4;
+constexpr uint32_t kUdpMax = 32 * 1024;
+
+}  // namespace
+
+Outcome nfsRead(Call& c) {
+    ReadArgs a;
+    if (!decodeReadArgs(c.args(), a)) {
+        return Outcome::kGarbage;
+    }
+    c.setPrimary(&a.fh);
+    uint32_t count = std::min(a.count, c.settings().rtmax);
+    if (c.rpc().transport == DFS_RPC_UDP) {
+        count = std::min(count, kUdpMax);
+    }
+    // Ask for less until the transport says yes.
+    while (!c.begin(kHeader + ((count + 3) & ~3u))) {
+        if (count == 0) {
+            return Outcome::kSystemErr;
+        }
+        count /= 2;
+    }
+    xdr::Writer& w = c.out();
+    uint8_t* header = w.reserveOpaque(kHeader);  // filled in below
+    uint8_t* data = w.reserveOpaque(count);
+    dfs_attr_t attr = noAttr();
+    uint64_t nread = 0;
+    int32_t eof = 0;
+    dfs_err_t e = c.vfs().read(c.ctx(), c.cred(), &a.fh, a.offset, dfs_buf_t{data, count}, &nread, &eof, &attr);
+    if (e.code != DFS_OK || header == nullptr || data == nullptr || nread > count || !present(attr)) {
+        c.restart();
+        c.putStatus(toNfsStat3(e.code == DFS_OK ? DFS_ERR_SERVERFAULT : e.code));
+        c.putAttr(attr);
+        return Outcome::kReplied;
+    }
+    w.shrinkOpaque(data, count, static_cast<size_t>(nread));
+    size_t end = w.size();
+    c.restart();
+    c.putStatus(NFS3_OK);
+    c.putAttr(attr);
+    c.out().u32(static_cast<uint32_t>(nread));
+    c.out().boolean(eof != 0);
+    c.out().u32(static_cast<uint32_t>(nread));
+    // The data is already in place after the header: continue the writer past it.
+    if (c.out().size() != kHeader || !c.out().ok()) {
+        return Outcome::kSystemErr;
+    }
+    c.out().reserveOpaque(end - kHeader);
+    return Outcome::kReplied;
+}
+
+}  // namespace dfs::nfs3
