@@ -460,12 +460,21 @@ Config defaultConfig() {
     share.path = "/export";
     share.metadata = "default";
     share.blocks = "default";
+    // The embedded default is a local server for trying things out: only this machine
+    // may mount it, and its root user is not squashed, so `nfs-cp` as root can write.
+    share.squash = Squash::none;
+    share.clients = {"127.0.0.0/8", "::1"};
     c.shares.push_back(share);
     ServiceConfig unix;
     unix.name = "unix";
     unix.kind = DFS_PLUGIN_AUTH;
     unix.plugin = "unix";
     c.services["auth.unix"] = unix;
+    ServiceConfig nfs3;
+    nfs3.name = "nfs3";
+    nfs3.kind = DFS_PLUGIN_PROTOCOL;
+    nfs3.plugin = "nfs3";
+    c.services["protocol.nfs3"] = nfs3;
     c.source = "embedded default";
     return c;
 }

@@ -231,11 +231,19 @@ Status Vfs::setattr(const dfs_cred_t& cred, const dfs_fh_t* fh, const dfs_setatt
         return r.error();
     }
     fillBefore(wcc, r->attr);
+    // Refusals still report the attributes after (unchanged), as wcc_data wants.
+    auto refuse = [&](dfs_status_t c) {
+        if (wcc != nullptr) {
+            wcc->have_after = 1;
+            wcc->after = r->attr;
+        }
+        return err(c);
+    };
     if (r->share->cfg.readOnly) {
-        return err(DFS_ERR_ROFS);
+        return refuse(DFS_ERR_ROFS);
     }
     if (guard != nullptr && !(guard->sec == r->attr.ctime.sec && guard->nsec == r->attr.ctime.nsec)) {
-        return err(DFS_ERR_NOT_SYNC);
+        return refuse(DFS_ERR_NOT_SYNC);
     }
     dfs_attr_t after{};
     Status s = applySetattr(*r, sa, &after);

@@ -92,6 +92,10 @@ TEST(ConfigTest, EmbeddedDefaultIsValid) {
     EXPECT_EQ(c.metadata.at(c.shares[0].metadata).plugin, "sqlite");
     EXPECT_EQ(c.blocks.at(c.shares[0].blocks).plugin, "localfs");
     EXPECT_EQ(c.server.dataDir, "./data");
+    EXPECT_EQ(c.shares[0].squash, Squash::none);
+    EXPECT_EQ(c.shares[0].clients, (std::vector<std::string>{"127.0.0.0/8", "::1"}));
+    EXPECT_EQ(c.services.count("auth.unix"), 1u);
+    EXPECT_EQ(c.services.count("protocol.nfs3"), 1u);
 }
 
 struct BadCase {

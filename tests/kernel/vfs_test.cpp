@@ -204,7 +204,10 @@ TEST_F(VfsTest, GuardedSetattrAndWcc) {
     sa.mode = 0600;
     dfs_time_t wrong = a.ctime;
     wrong.sec -= 1;
-    EXPECT_EQ(vfs_.setattr(alice_, &f, sa, &wrong, nullptr).code(), DFS_ERR_NOT_SYNC);
+    auto refused = makeStruct<dfs_wcc_t>();
+    EXPECT_EQ(vfs_.setattr(alice_, &f, sa, &wrong, &refused).code(), DFS_ERR_NOT_SYNC);
+    EXPECT_EQ(refused.have_after, 1) << "a refusal still reports the (unchanged) attributes";
+    EXPECT_EQ(refused.after.mode, 0644u);
     auto wcc = makeStruct<dfs_wcc_t>();
     ASSERT_TRUE(vfs_.setattr(alice_, &f, sa, &a.ctime, &wcc).ok());
     EXPECT_EQ(wcc.have_before, 1);
@@ -293,6 +296,11 @@ TEST_F(VfsTest, TheCTableAdaptsEveryCall) {
     EXPECT_EQ(small.a.type, DFS_TYPE_LNK);
     EXPECT_EQ(small.a.size, 12345u);  // beyond the caller's struct_size: untouched
     EXPECT_EQ(small.canary, 0xdeadbeefu);
+    // The share of a handle, even for a share with a client list, needs no credential.
+    std::string shareName;
+    auto nameSink = [](void* c, const dfs_share_info_t* i) { *static_cast<std::string*>(c) = std::string(toView(i->name)); };
+    ASSERT_EQ(v->share_of(api->ctx, &link, nameSink, &shareName).code, DFS_OK);
+    EXPECT_EQ(shareName, "rw");
     uint8_t v1[8];
     v->write_verifier(api->ctx, v1);
     services_.vfs = nullptr;

@@ -26,6 +26,16 @@ using asio::ip::udp;
 std::atomic<uint64_t> gNextId{1};
 constexpr uint32_t kMaxFragments = 4096;
 
+bool bindAddress(const std::string& bind, asio::ip::address& out, std::string& error) {
+    boost::system::error_code ec;
+    out = asio::ip::make_address(bind, ec);
+    if (ec) {
+        error = "bad bind address '" + bind + "'";
+        return false;
+    }
+    return true;
+}
+
 std::string addressString(const asio::ip::address& a) {
     if (a.is_v6() && a.to_v6().is_v4_mapped()) {
         return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
@@ -199,12 +209,11 @@ public:
         : acceptor_(rt.io()), server_(server), maxRecord_(maxRecord), maxInFlight_(maxInFlight) {}
 
     bool open(const std::string& bind, uint32_t port, std::string& error) {
-        boost::system::error_code ec;
-        auto addr = asio::ip::make_address(bind, ec);
-        if (ec) {
-            error = "bad bind address '" + bind + "'";
+        asio::ip::address addr;
+        if (!bindAddress(bind, addr, error)) {
             return false;
         }
+        boost::system::error_code ec;
         tcp::endpoint ep(addr, static_cast<uint16_t>(port));
         acceptor_.open(ep.protocol(), ec);
         if (!ec) {
@@ -294,12 +303,11 @@ public:
         : socket_(rt.io()), server_(server), buffer_(std::min<uint32_t>(maxDatagram, 65535)) {}
 
     bool open(const std::string& bind, uint32_t port, std::string& error) {
-        boost::system::error_code ec;
-        auto addr = asio::ip::make_address(bind, ec);
-        if (ec) {
-            error = "bad bind address '" + bind + "'";
+        asio::ip::address addr;
+        if (!bindAddress(bind, addr, error)) {
             return false;
         }
+        boost::system::error_code ec;
         udp::endpoint ep(addr, static_cast<uint16_t>(port));
         socket_.open(ep.protocol(), ec);
         if (!ec) {
