@@ -65,6 +65,9 @@ public:
                           "[[share]]\nname = \"ro\"\npath = \"/ro\"\nmetadata = \"mem\"\nblocks = \"mem\"\n"
                           "read_only = true\n";
         std::ofstream(dir_ / "dittofs.toml") << cfg;
+        // A restart announces new ports: read only this run's log.
+        std::error_code ec;
+        std::filesystem::remove(log(), ec);
         pid_ = fork();
         if (pid_ == 0) {
             std::string c = (dir_ / "dittofs.toml").string();
@@ -91,6 +94,15 @@ public:
         }
         *why = slurp(log());
         return false;
+    }
+
+    // The crash an operator fears: no shutdown, no flush.
+    void kill9() {
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+        }
     }
 
     void stop() {
