@@ -36,6 +36,18 @@ bool Share::allows(std::string_view addr) const {
     return false;
 }
 
+bool Share::exportedOver(std::string_view protocol) const {
+    if (cfg.protocols.empty() || protocol.empty()) {
+        return true;
+    }
+    for (const auto& p : cfg.protocols) {
+        if (p == protocol) {
+            return true;
+        }
+    }
+    return false;
+}
+
 ShareRegistry::ShareRegistry(PluginRegistry& plugins, StateDb* state, HostServices* services, std::string dataDir)
     : plugins_(plugins),
       state_(state),

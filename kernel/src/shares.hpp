@@ -54,6 +54,8 @@ struct Share {
 
     // True if a client at `addr` (numeric, may be empty for a local caller) may use it.
     bool allows(std::string_view addr) const;
+    // True if the protocol service named `protocol` (its config table name) exports it.
+    bool exportedOver(std::string_view protocol) const;
 };
 using SharePtr = std::shared_ptr<const Share>;
 

@@ -104,9 +104,10 @@ Result<Resolved> Vfs::resolve(const dfs_cred_t& cred, const dfs_fh_t* fh) const 
     return r;
 }
 
-Status Vfs::shareRoot(const dfs_cred_t& cred, std::string_view pathOrName, dfs_fh_t* root, dfs_attr_t* attr) {
+Status Vfs::shareRoot(const dfs_cred_t& cred, std::string_view pathOrName, dfs_fh_t* root, dfs_attr_t* attr,
+                      std::string_view protocol) {
     SharePtr s = shares_.find(pathOrName);
-    if (!s) {
+    if (!s || !s->exportedOver(protocol)) {
         return err(DFS_ERR_NOENT);
     }
     if (!s->allows(toView(cred.client_addr))) {

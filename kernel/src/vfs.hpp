@@ -45,7 +45,10 @@ public:
     void setWriteVerifier(uint64_t bootCount);
     void writeVerifier(uint8_t out[8]) const;
 
-    Status shareRoot(const dfs_cred_t& cred, std::string_view pathOrName, dfs_fh_t* root, dfs_attr_t* attr);
+    // `protocol` (the calling service's name, or empty): a share that protocol does not
+    // export is answered as absent.
+    Status shareRoot(const dfs_cred_t& cred, std::string_view pathOrName, dfs_fh_t* root, dfs_attr_t* attr,
+                     std::string_view protocol = {});
     Status getattr(const dfs_cred_t& cred, const dfs_fh_t* fh, dfs_attr_t* out);
     Status setattr(const dfs_cred_t& cred, const dfs_fh_t* fh, const dfs_setattr_t& sa, const dfs_time_t* guard,
                    dfs_wcc_t* wcc);

@@ -32,6 +32,21 @@ dfs_err_t call(void* ctx, const char* what, F&& fn) noexcept {
 
 dfs_cred_t credOf(const dfs_cred_t* c) { return copyStruct(c); }
 
+// The name of the calling service, which shares list in `protocols`.
+std::string_view callerName(void* ctx) {
+    auto* h = HostContext::from(ctx);
+    return h == nullptr ? std::string_view{} : std::string_view(h->who());
+}
+
+dfs_share_info_t shareInfo(const Share& s) {
+    auto info = makeStruct<dfs_share_info_t>();
+    info.share_id = s.id;
+    info.flags = s.cfg.readOnly ? DFS_SHARE_READ_ONLY : 0;
+    info.name = toC(s.cfg.name);
+    info.path = toC(s.cfg.path);
+    return info;
+}
+
 // Out-structs from older plugins may be smaller than ours: fill a full-size temporary
 // and copy back only what the caller's struct_size covers.
 template <typename T>
@@ -53,17 +68,17 @@ const dfs_host_vfs_t kVfs = [] {
     auto t = makeStruct<dfs_host_vfs_t>();
     t.share_root = [](void* ctx, const dfs_cred_t* cred, dfs_str_t path, dfs_fh_t* root, dfs_attr_t* attr) {
         Out<dfs_attr_t> a(attr);
-        return call(ctx, "share_root", [&](Vfs& v) { return v.shareRoot(credOf(cred), toView(path), root, a.get()); });
+        return call(ctx, "share_root",
+                    [&](Vfs& v) { return v.shareRoot(credOf(cred), toView(path), root, a.get(), callerName(ctx)); });
     };
     t.share_list = [](void* ctx, dfs_share_sink_fn sink, void* sctx) {
         return call(ctx, "share_list", [&](Vfs& v) {
             auto table = v.shares().snapshot();
             for (const auto& [id, s] : table->byId) {
-                auto info = makeStruct<dfs_share_info_t>();
-                info.share_id = id;
-                info.flags = s->cfg.readOnly ? DFS_SHARE_READ_ONLY : 0;
-                info.name = toC(s->cfg.name);
-                info.path = toC(s->cfg.path);
+                if (!s->exportedOver(callerName(ctx))) {
+                    continue;
+                }
+                auto info = shareInfo(*s);
                 if (sink != nullptr) {
                     sink(sctx, &info);
                 }
@@ -83,11 +98,7 @@ const dfs_host_vfs_t kVfs = [] {
             if (!s) {
                 return makeError(DFS_ERR_STALE);
             }
-            auto info = makeStruct<dfs_share_info_t>();
-            info.share_id = s->id;
-            info.flags = s->cfg.readOnly ? DFS_SHARE_READ_ONLY : 0;
-            info.name = toC(s->cfg.name);
-            info.path = toC(s->cfg.path);
+            auto info = shareInfo(*s);
             if (sink != nullptr) {
                 sink(sctx, &info);
             }

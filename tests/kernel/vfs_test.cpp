@@ -49,6 +49,7 @@ protected:
         other.metadata = "b";
         other.blocks = "b";
         other.squash = Squash::none;
+        other.protocols = {"smb"};
         c.shares = {rw, ro, other};
         std::string err;
         ASSERT_TRUE(shares_.apply(c, err)) << err;
@@ -193,6 +194,12 @@ TEST_F(VfsTest, HandlesGoStaleAndRefuseForeignAddresses) {
     EXPECT_EQ(vfs_.getattr(outsider, &rw_, &a).code(), DFS_ERR_ACCES);
     EXPECT_EQ(vfs_.shareRoot(outsider, "/rw", nullptr, nullptr).code(), DFS_ERR_ACCES);
     EXPECT_EQ(vfs_.shareRoot(alice_, "/nope", nullptr, nullptr).code(), DFS_ERR_NOENT);
+}
+
+TEST_F(VfsTest, ASharesProtocolListHidesItFromOtherProtocols) {
+    EXPECT_EQ(vfs_.shareRoot(alice_, "/other", nullptr, nullptr, "nfs3").code(), DFS_ERR_NOENT);
+    EXPECT_TRUE(vfs_.shareRoot(alice_, "/other", nullptr, nullptr, "smb").ok());
+    EXPECT_TRUE(vfs_.shareRoot(alice_, "/rw", nullptr, nullptr, "nfs3").ok()) << "no list: every protocol";
 }
 
 TEST_F(VfsTest, GuardedSetattrAndWcc) {
