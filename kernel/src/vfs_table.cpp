@@ -9,6 +9,7 @@
 #include <dittofs/cpp/views.hpp>
 
 #include <cstring>
+#include <vector>
 
 namespace dfs::kernel {
 namespace {
@@ -38,12 +39,19 @@ std::string_view callerName(void* ctx) {
     return h == nullptr ? std::string_view{} : std::string_view(h->who());
 }
 
-dfs_share_info_t shareInfo(const Share& s) {
+// `clients` holds the views of the share's networks until the sink has run.
+dfs_share_info_t shareInfo(const Share& s, std::vector<dfs_str_t>& clients) {
     auto info = makeStruct<dfs_share_info_t>();
     info.share_id = s.id;
     info.flags = s.cfg.readOnly ? DFS_SHARE_READ_ONLY : 0;
     info.name = toC(s.cfg.name);
     info.path = toC(s.cfg.path);
+    clients.clear();
+    for (const auto& c : s.cfg.clients) {
+        clients.push_back(toC(c));
+    }
+    info.nclients = static_cast<uint32_t>(clients.size());
+    info.clients = clients.empty() ? nullptr : clients.data();
     return info;
 }
 
@@ -78,7 +86,8 @@ const dfs_host_vfs_t kVfs = [] {
                 if (!s->exportedOver(callerName(ctx))) {
                     continue;
                 }
-                auto info = shareInfo(*s);
+                std::vector<dfs_str_t> clients;
+                auto info = shareInfo(*s, clients);
                 if (sink != nullptr) {
                     sink(sctx, &info);
                 }
@@ -98,7 +107,8 @@ const dfs_host_vfs_t kVfs = [] {
             if (!s) {
                 return makeError(DFS_ERR_STALE);
             }
-            auto info = shareInfo(*s);
+            std::vector<dfs_str_t> clients;
+            auto info = shareInfo(*s, clients);
             if (sink != nullptr) {
                 sink(sctx, &info);
             }

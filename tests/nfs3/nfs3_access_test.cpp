@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace dfs::testing {
 namespace {
 
@@ -89,6 +91,29 @@ TEST_F(Nfs3AccessTest, MountAndEveryCallCheckTheClientsNetwork) {
     EXPECT_EQ(open, 0u) << "a share without a list is open to everyone";
     EXPECT_EQ(getattr("127.0.0.2", openFh), 0u);
     EXPECT_NE(server_.log().find("event=client_refused share=local client=127.0.0.2"), std::string::npos);
+}
+
+TEST_F(Nfs3AccessTest, ExportListsEachShareWithItsNetworks) {
+    Client c(mount_, true);
+    CallSpec s;
+    s.prog = kMountProg;
+    s.vers = 3;
+    s.proc = 5;  // MOUNTPROC3_EXPORT
+    s.credBody = authSys(1000, 1000);
+    auto r = c.call(s);
+    ASSERT_TRUE(r);
+    xdr::Reader res(reinterpret_cast<const uint8_t*>(r->results.data()), r->results.size());
+    std::map<std::string, std::vector<std::string>> exports;
+    while (res.ok() && res.boolean()) {
+        std::string path(res.var(1024));
+        auto& groups = exports[path];
+        while (res.ok() && res.boolean()) {
+            groups.emplace_back(res.var(255));
+        }
+    }
+    ASSERT_TRUE(res.ok());
+    EXPECT_EQ(exports["/local"], std::vector<std::string>{"127.0.0.1/32"});
+    EXPECT_TRUE(exports.count("/open") == 1 && exports["/open"].empty());
 }
 
 }  // namespace

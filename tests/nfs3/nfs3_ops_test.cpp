@@ -3,6 +3,7 @@
 // error codes of RFC 1813 a client would see.
 #include "nfs3_harness.hpp"
 
+#include <map>
 #include <set>
 
 namespace dfs::nfs3::test {
@@ -50,12 +51,18 @@ TEST_F(Harness, MountDumpExportUmnt) {
     Reply r = mount(MOUNTPROC3_EXPORT, none, alice_);
     auto rd = r.reader();
     std::set<std::string> exports;
+    std::map<std::string, std::vector<std::string>> groups;
     while (rd.boolean()) {
-        exports.insert(std::string(rd.var(1024)));
-        EXPECT_FALSE(rd.boolean()) << "no groups";
+        std::string path(rd.var(1024));
+        exports.insert(path);
+        while (rd.ok() && rd.boolean()) {
+            groups[path].emplace_back(rd.var(255));
+        }
     }
     EXPECT_TRUE(rd.ok());
     EXPECT_EQ(exports, (std::set<std::string>{"/rw", "/ro", "/locked"}));
+    EXPECT_EQ(groups.count("/rw"), 0u) << "no list: everyone";
+    EXPECT_EQ(groups["/locked"].size(), 1u) << "the share's client networks are its groups";
 
     Args m;
     m.str("/rw");

@@ -68,6 +68,11 @@ typedef struct dfs_share_info {
     uint32_t reserved;
     dfs_str_t name;     /* valid during the sink call */
     dfs_str_t path;     /* the share's path in the namespace, e.g. "/export" */
+
+    /* ABI 1.2 */
+    uint32_t nclients;        /* the networks allowed to use it; 0: everyone */
+    uint32_t reserved2;
+    const dfs_str_t* clients; /* "10.0.0.0/8", "::1"...; valid during the sink call */
 } dfs_share_info_t;
 
 typedef void (*dfs_share_sink_fn)(void* sink_ctx, const dfs_share_info_t* share);
