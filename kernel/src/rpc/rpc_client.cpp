@@ -1,0 +1,300 @@
+#include "rpc_client.hpp"
+
+#include "../log.hpp"
+#include "../runtime.hpp"
+#include "rpc_msg.hpp"
+
+#include <dittofs/cpp/xdr.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <vector>
+
+namespace dfs::kernel::rpc {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+constexpr uint32_t kPortmapProg = 100000;
+constexpr uint32_t kPmapGetport = 3;
+constexpr size_t kMaxReply = 1u << 20;
+
+std::string encodeCall(uint32_t xid, const CallTarget& t, const CallAuth& a, const std::string& args) {
+    std::vector<uint8_t> b(128 + a.machine.size() + args.size());
+    xdr::Writer w(b.data(), b.size());
+    w.u32(xid);
+    w.u32(kCall);
+    w.u32(kRpcVersion);
+    w.u32(t.prog);
+    w.u32(t.vers);
+    w.u32(t.proc);
+    if (a.sys) {
+        std::vector<uint8_t> cb(32 + a.machine.size());
+        xdr::Writer c(cb.data(), cb.size());
+        c.u32(static_cast<uint32_t>(std::time(nullptr)));
+        c.var(a.machine);
+        c.u32(a.uid);
+        c.u32(a.gid);
+        c.u32(0);
+        w.u32(DFS_FLAVOR_SYS);
+        w.var(cb.data(), c.size());
+    } else {
+        w.u32(DFS_FLAVOR_NONE);
+        w.u32(0);
+    }
+    w.u32(DFS_FLAVOR_NONE);
+    w.u32(0);
+    w.fixed(args);  // already XDR
+    return std::string(reinterpret_cast<char*>(b.data()), w.size());
+}
+
+// The accept_stat and results of a reply to `xid`; false if it is not one.
+bool decodeReply(std::string_view rec, uint32_t xid, uint32_t& accept, std::string& results, bool& denied) {
+    xdr::Reader r(reinterpret_cast<const uint8_t*>(rec.data()), rec.size());
+    if (r.u32() != xid || r.u32() != kReply || !r.ok()) {
+        return false;
+    }
+    uint32_t stat = r.u32();
+    denied = stat == kMsgDenied;
+    if (denied) {
+        return r.ok();
+    }
+    r.u32();  // verifier flavour
+    r.var(kMaxAuthBody);
+    accept = r.u32();
+    results = std::string(r.rest());
+    return r.ok();
+}
+
+// One call in flight; owns its socket and deadline, delivers `done` once.
+struct Exchange : std::enable_shared_from_this<Exchange> {
+    Exchange(Runtime& rt, CallTarget t, std::string rec, uint32_t xid, CallDone d)
+        : runtime(rt),
+          target(std::move(t)),
+          record(std::move(rec)),
+          xid(xid),
+          done(std::move(d)),
+          strand(asio::make_strand(rt.io())),
+          deadline(strand),
+          resend(strand),
+          udpSocket(strand),
+          tcpSocket(strand) {}
+
+    void finish(dfs_err_t st, uint32_t accept, std::string results) {
+        if (finished.exchange(true)) {
+            return;
+        }
+        boost::system::error_code ec;
+        deadline.cancel();
+        resend.cancel();
+        udpSocket.close(ec);
+        tcpSocket.close(ec);
+        auto cb = std::move(done);
+        auto task = [cb = std::move(cb), st, accept, results = std::move(results)]() mutable { cb(st, accept, std::move(results)); };
+        if (runtime.workers().post(task) != WorkerPool::PostResult::ok) {
+            log::warn("rpc_client", "completion_dropped", {{"prog", std::to_string(target.prog)}});
+        }
+    }
+
+    void start() {
+        boost::system::error_code ec;
+        auto addr = asio::ip::make_address(target.address, ec);
+        if (ec) {
+            return finish(dfs_err_t{DFS_ERR_INVAL, 0}, 0, {});
+        }
+        deadline.expires_after(std::chrono::milliseconds(target.timeoutMs));
+        deadline.async_wait([self = shared_from_this()](boost::system::error_code e) {
+            if (!e) {
+                self->finish(dfs_err_t{DFS_ERR_DELAY, 0}, 0, {});
+            }
+        });
+        if (target.transport == DFS_RPC_TCP) {
+            startTcp(tcp::endpoint(addr, static_cast<uint16_t>(target.port)));
+        } else {
+            startUdp(udp::endpoint(addr, static_cast<uint16_t>(target.port)));
+        }
+    }
+
+    // UDP: send, then resend with backoff until a matching reply or the deadline.
+    void startUdp(udp::endpoint ep) {
+        boost::system::error_code ec;
+        udpSocket.open(ep.protocol(), ec);
+        if (ec) {
+            return finish(dfs_err_t{DFS_ERR_IO, ec.value()}, 0, {});
+        }
+        peer = ep;
+        buffer.resize(kMaxReply);
+        receiveUdp();
+        sendUdp(std::chrono::milliseconds(1000));
+    }
+
+    void sendUdp(std::chrono::milliseconds next) {
+        if (finished) {
+            return;
+        }
+        udpSocket.async_send_to(asio::buffer(record), peer, [](boost::system::error_code, size_t) {});
+        resend.expires_after(next);
+        resend.async_wait([self = shared_from_this(), next](boost::system::error_code e) {
+            if (!e) {
+                self->sendUdp(std::min(next * 2, std::chrono::milliseconds(4000)));
+            }
+        });
+    }
+
+    void receiveUdp() {
+        udpSocket.async_receive_from(asio::buffer(buffer), from, [self = shared_from_this()](boost::system::error_code e, size_t n) {
+            if (self->finished) {
+                return;
+            }
+            if (e) {
+                if (e == asio::error::connection_refused) {
+                    // An ICMP refusal: nobody listens there yet; keep resending until the deadline.
+                    self->receiveUdp();
+                    return;
+                }
+                return self->finish(dfs_err_t{DFS_ERR_IO, e.value()}, 0, {});
+            }
+            self->onRecord(std::string_view(reinterpret_cast<const char*>(self->buffer.data()), n), true);
+        });
+    }
+
+    void startTcp(tcp::endpoint ep) {
+        tcpSocket.async_connect(ep, [self = shared_from_this()](boost::system::error_code e) {
+            if (e) {
+                return self->finish(dfs_err_t{DFS_ERR_IO, e.value()}, 0, {});
+            }
+            uint32_t mark = 0x80000000u | static_cast<uint32_t>(self->record.size());
+            self->framed.assign({static_cast<char>(mark >> 24), static_cast<char>(mark >> 16), static_cast<char>(mark >> 8),
+                                 static_cast<char>(mark)});
+            self->framed += self->record;
+            asio::async_write(self->tcpSocket, asio::buffer(self->framed), [self](boost::system::error_code e2, size_t) {
+                if (e2) {
+                    return self->finish(dfs_err_t{DFS_ERR_IO, e2.value()}, 0, {});
+                }
+                self->readMark();
+            });
+        });
+    }
+
+    void readMark() {
+        asio::async_read(tcpSocket, asio::buffer(mark, 4), [self = shared_from_this()](boost::system::error_code e, size_t) {
+            if (e) {
+                return self->finish(dfs_err_t{DFS_ERR_IO, e.value()}, 0, {});
+            }
+            uint32_t m = (uint32_t{self->mark[0]} << 24) | (uint32_t{self->mark[1]} << 16) | (uint32_t{self->mark[2]} << 8) |
+                         self->mark[3];
+            bool last = (m & 0x80000000u) != 0;
+            size_t len = m & 0x7fffffffu;
+            size_t at = self->reply.size();
+            if (at + len > kMaxReply) {
+                return self->finish(dfs_err_t{DFS_ERR_IO, 0}, 0, {});
+            }
+            self->reply.resize(at + len);
+            asio::async_read(self->tcpSocket, asio::buffer(self->reply.data() + at, len),
+                             [self, last](boost::system::error_code e2, size_t) {
+                                 if (e2) {
+                                     return self->finish(dfs_err_t{DFS_ERR_IO, e2.value()}, 0, {});
+                                 }
+                                 if (!last) {
+                                     return self->readMark();
+                                 }
+                                 self->onRecord(self->reply, false);
+                             });
+        });
+    }
+
+    void onRecord(std::string_view rec, bool udp) {
+        uint32_t accept = 0;
+        std::string results;
+        bool denied = false;
+        if (!decodeReply(rec, xid, accept, results, denied)) {
+            if (udp) {
+                receiveUdp();  // a stray datagram: keep waiting for ours
+                return;
+            }
+            return finish(dfs_err_t{DFS_ERR_IO, 0}, 0, {});
+        }
+        if (denied) {
+            return finish(dfs_err_t{DFS_ERR_ACCES, 0}, 0, {});
+        }
+        finish(dfs_err_t{DFS_OK, 0}, accept, std::move(results));
+    }
+
+    Runtime& runtime;
+    CallTarget target;
+    std::string record;
+    std::string framed;
+    uint32_t xid;
+    CallDone done;
+    std::atomic<bool> finished{false};
+    // Every handler of this exchange runs on its strand: no two touch the sockets at once.
+    asio::strand<asio::io_context::executor_type> strand;
+    asio::steady_timer deadline;
+    asio::steady_timer resend;
+    udp::socket udpSocket;
+    tcp::socket tcpSocket;
+    udp::endpoint peer;
+    udp::endpoint from;
+    std::vector<uint8_t> buffer;
+    uint8_t mark[4] = {};
+    std::string reply;
+};
+
+}  // namespace
+
+RpcClient::RpcClient(Runtime& runtime, uint32_t portmapPort)
+    : runtime_(runtime), portmapPort_(portmapPort), nextXid_(static_cast<uint32_t>(std::time(nullptr)) * 2654435761u) {}
+
+void RpcClient::send(const CallTarget& target, const CallAuth& auth, std::string args, CallDone done) {
+    uint32_t xid = nextXid_++;
+    auto ex = std::make_shared<Exchange>(runtime_, target, encodeCall(xid, target, auth, args), xid, std::move(done));
+    ex->start();
+}
+
+void RpcClient::call(const CallTarget& target, const CallAuth& auth, std::string args, CallDone done) {
+    if (target.port != 0) {
+        return send(target, auth, std::move(args), std::move(done));
+    }
+    // Ask the host's portmapper where the program listens, then call it.
+    CallTarget pm = target;
+    pm.transport = DFS_RPC_UDP;
+    pm.port = portmapPort_;
+    pm.prog = kPortmapProg;
+    pm.vers = 2;
+    pm.proc = kPmapGetport;
+    pm.timeoutMs = std::min<uint32_t>(target.timeoutMs, 5000);
+    uint8_t q[16];
+    xdr::Writer w(q, sizeof q);
+    w.u32(target.prog);
+    w.u32(target.vers);
+    w.u32(target.transport == DFS_RPC_TCP ? 6 : 17);
+    w.u32(0);
+    std::string query(reinterpret_cast<char*>(q), w.size());
+    send(pm, CallAuth{false}, std::move(query),
+         [this, target, auth, args = std::move(args), done = std::move(done)](dfs_err_t st, uint32_t accept,
+                                                                              std::string results) mutable {
+             xdr::Reader r(reinterpret_cast<const uint8_t*>(results.data()), results.size());
+             uint32_t port = r.u32();
+             if (st.code != DFS_OK || accept != DFS_RPC_SUCCESS || !r.ok() || port == 0 || port > 65535) {
+                 log::debug("rpc_client", "portmap_lookup_failed",
+                            {{"host", target.address}, {"prog", std::to_string(target.prog)}});
+                 return done(st.code != DFS_OK ? st : dfs_err_t{DFS_ERR_NOENT, 0}, 0, {});
+             }
+             CallTarget t = target;
+             t.port = port;
+             send(t, auth, std::move(args), std::move(done));
+         });
+}
+
+}  // namespace dfs::kernel::rpc
