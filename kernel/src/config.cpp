@@ -207,7 +207,10 @@ Config fromToml(const toml::table& root) {
     Config c;
     checkKnownKeys(root, {"server", "rpc", "metadata", "blocks", "share", "protocol", "auth"}, "config");
     if (const auto* r = root["rpc"].as_table()) {
-        checkKnownKeys(*r, {"bind", "portmap_port", "max_record", "max_in_flight", "drc_entries", "drc_megabytes"}, "[rpc]");
+        checkKnownKeys(*r,
+                       {"bind", "portmap_port", "max_record", "max_in_flight", "drc_entries", "drc_megabytes",
+                        "client_portmap_port"},
+                       "[rpc]");
         toml::node_view<const toml::node> rv(r);
         c.rpc.bind = strValue(rv["bind"], c.rpc.bind, "rpc.bind");
         c.rpc.portmapPort = intValue<int64_t>(rv["portmap_port"], c.rpc.portmapPort, "rpc.portmap_port", -1, 65535);
@@ -215,6 +218,8 @@ Config fromToml(const toml::table& root) {
         c.rpc.maxInFlight = intValue<uint32_t>(rv["max_in_flight"], c.rpc.maxInFlight, "rpc.max_in_flight", 1, 4096);
         c.rpc.drcEntries = intValue<uint32_t>(rv["drc_entries"], c.rpc.drcEntries, "rpc.drc_entries", 0, 1 << 22);
         c.rpc.drcMegabytes = intValue<uint32_t>(rv["drc_megabytes"], c.rpc.drcMegabytes, "rpc.drc_megabytes", 0, 4096);
+        c.rpc.clientPortmapPort =
+            intValue<uint32_t>(rv["client_portmap_port"], c.rpc.clientPortmapPort, "rpc.client_portmap_port", 1, 65535);
     } else if (root["rpc"]) {
         throw std::runtime_error("[rpc] must be a table");
     }

@@ -69,6 +69,7 @@ struct RpcSection {
     uint32_t maxInFlight = 64;  // per connection
     uint32_t drcEntries = 4096;
     uint32_t drcMegabytes = 64;
+    uint32_t clientPortmapPort = 111;  // where clients' portmappers listen (for callbacks)
     bool operator==(const RpcSection&) const = default;
 };
 

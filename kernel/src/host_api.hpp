@@ -20,6 +20,7 @@ class Runtime;
 class Vfs;
 namespace rpc {
 class RpcServer;
+class RpcClient;
 }
 
 class Metrics {
@@ -37,6 +38,7 @@ public:
     Runtime* runtime = nullptr;
     Vfs* vfs = nullptr;
     rpc::RpcServer* rpc = nullptr;
+    rpc::RpcClient* rpcClient = nullptr;
     Metrics metrics;
 };
 

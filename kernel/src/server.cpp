@@ -3,6 +3,7 @@
 #include "host_api.hpp"
 #include "log.hpp"
 #include "plugin_loader.hpp"
+#include "rpc/rpc_client.hpp"
 #include "rpc/rpc_server.hpp"
 #include "runtime.hpp"
 #include "shares.hpp"
@@ -224,6 +225,8 @@ bool Server::start(std::string& error) {
         return false;
     }
     services_->rpc = rpc_.get();
+    rpcClient_ = std::make_unique<rpc::RpcClient>(*runtime_, cfg.rpc.clientPortmapPort);
+    services_->rpcClient = rpcClient_.get();
     config_ = cfg;
     if (!apply(cfg, error)) {
         return false;

@@ -23,6 +23,7 @@ class HostServices;
 struct ServiceInstance;
 namespace rpc {
 class RpcServer;
+class RpcClient;
 }
 
 struct ServerOptions {
@@ -70,6 +71,7 @@ private:
     std::unique_ptr<HostServices> services_;
     std::unique_ptr<Runtime> runtime_;
     std::unique_ptr<rpc::RpcServer> rpc_;
+    std::unique_ptr<rpc::RpcClient> rpcClient_;
     std::unique_ptr<StateDb> state_;
     std::unique_ptr<PluginRegistry> plugins_;
     std::unique_ptr<ShareRegistry> shares_;

@@ -162,6 +162,18 @@ TEST_F(RpcTest, EveryRpcErrorOfRfc5531) {
     EXPECT_EQ(r->acceptStat, 0u);
 }
 
+TEST_F(RpcTest, APluginAnswersLaterWithWhatItsOwnCallBrought) {
+    // RELAY: the plugin calls ECHO through the kernel's RPC client and replies when that
+    // call completes (DFS_PENDING), on another thread.
+    Client c(port_, true);
+    CallSpec s = call(6, 90);
+    s.args = u32s({static_cast<uint32_t>(udpPort_)});
+    auto r = c.call(s);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->acceptStat, 0u);
+    EXPECT_EQ(r->results, u32s({7}));
+}
+
 TEST_F(RpcTest, RetransmissionsAreAnsweredFromTheCache) {
     Client c(port_, true);
     auto first = c.call(call(2, 500));

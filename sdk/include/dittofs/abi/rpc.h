@@ -78,6 +78,25 @@ typedef struct dfs_rpc_program {
 
 #define DFS_RPC_NO_PORT 0xffffffffu
 
+/* ABI 1.3: where a call from the server to a client goes (NLM GRANTED, NSM SM_NOTIFY). */
+typedef struct dfs_rpc_target {
+    uint32_t struct_size;
+    dfs_rpc_transport_t transport;
+    dfs_str_t address;   /* numeric IPv4 or IPv6; valid during the call slot */
+    uint32_t port;       /* 0: ask the host's portmapper (GETPORT) first */
+    uint32_t prog;
+    uint32_t vers;
+    uint32_t proc;
+    uint32_t timeout_ms; /* for the whole call, retransmissions included; 0: 10 s */
+    uint32_t reserved;
+} dfs_rpc_target_t;
+
+/* The outcome of a call, exactly once, on a worker thread: DFS_OK with the accept_stat
+ * and the XDR results (valid during the callback), DFS_ERR_DELAY when the time ran out,
+ * DFS_ERR_NOENT when the host's portmapper does not know the program, DFS_ERR_IO when
+ * the peer refused or garbled, DFS_ERR_ACCES when it denied the call. */
+typedef void (*dfs_rpc_done_fn)(void* arg, dfs_err_t status, dfs_rpc_accept_stat_t accept, dfs_bytes_t results);
+
 typedef struct dfs_host_rpc {
     uint32_t struct_size;
     uint32_t reserved;
@@ -98,6 +117,10 @@ typedef struct dfs_host_rpc {
      * the results; otherwise `len` must be 0 (PROG_MISMATCH is the kernel's). Exactly once
      * per call; `reply` is invalid afterwards. */
     dfs_err_t (*reply_send)(void* ctx, void* reply, dfs_rpc_accept_stat_t stat, uint64_t len);
+
+    /* ABI 1.3. Calls a client, with the server's AUTH_SYS identity (uid 0). `args` is
+     * copied. DFS_OK: `done` will run; any other status: it will not. */
+    dfs_err_t (*call)(void* ctx, const dfs_rpc_target_t* target, dfs_bytes_t args, dfs_rpc_done_fn done, void* arg);
 } dfs_host_rpc_t;
 
 DFS_END_DECLS
