@@ -205,7 +205,18 @@ void checkKnownKeys(const toml::table& t, std::initializer_list<std::string_view
 
 Config fromToml(const toml::table& root) {
     Config c;
-    checkKnownKeys(root, {"server", "rpc", "metadata", "blocks", "share", "protocol", "auth"}, "config");
+    checkKnownKeys(root, {"server", "rpc", "locks", "metadata", "blocks", "share", "protocol", "auth"}, "config");
+    if (const auto* l = root["locks"].as_table()) {
+        checkKnownKeys(*l, {"grace_seconds", "lease_break_seconds", "max_waiters_per_client"}, "[locks]");
+        toml::node_view<const toml::node> lv(l);
+        c.locks.graceSeconds = intValue<uint32_t>(lv["grace_seconds"], c.locks.graceSeconds, "locks.grace_seconds", 0, 3600);
+        c.locks.leaseBreakSeconds =
+            intValue<uint32_t>(lv["lease_break_seconds"], c.locks.leaseBreakSeconds, "locks.lease_break_seconds", 1, 3600);
+        c.locks.maxWaitersPerClient = intValue<uint32_t>(lv["max_waiters_per_client"], c.locks.maxWaitersPerClient,
+                                                         "locks.max_waiters_per_client", 1, 1 << 20);
+    } else if (root["locks"]) {
+        throw std::runtime_error("[locks] must be a table");
+    }
     if (const auto* r = root["rpc"].as_table()) {
         checkKnownKeys(*r,
                        {"bind", "portmap_port", "max_record", "max_in_flight", "drc_entries", "drc_megabytes",

@@ -73,9 +73,18 @@ struct RpcSection {
     bool operator==(const RpcSection&) const = default;
 };
 
+// `[locks]`: the unified lock manager.
+struct LocksSection {
+    uint32_t graceSeconds = 90;
+    uint32_t leaseBreakSeconds = 35;
+    uint32_t maxWaitersPerClient = 64;
+    bool operator==(const LocksSection&) const = default;
+};
+
 struct Config {
     ServerSection server;
     RpcSection rpc;
+    LocksSection locks;
     std::map<std::string, StoreConfig> metadata;
     std::map<std::string, StoreConfig> blocks;
     std::vector<ShareConfig> shares;

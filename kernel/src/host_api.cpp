@@ -103,6 +103,7 @@ HostContext::HostContext(std::string who, dfs_plugin_kind_t kind, HostServices* 
     api_.vfs = needsVfs ? vfsTable() : nullptr;
     api_.identity = (kind == DFS_PLUGIN_PROTOCOL || kind == DFS_PLUGIN_AUTH) ? identityTable() : nullptr;
     api_.rpc = needsVfs ? rpcTable() : nullptr;
+    api_.locks = needsVfs ? locksTable() : nullptr;
 }
 
 }  // namespace dfs::kernel

@@ -7,6 +7,7 @@
 
 #include <dittofs/abi/host.h>
 #include <dittofs/abi/plugin.h>
+#include <dittofs/abi/locks.h>
 #include <dittofs/abi/rpc.h>
 
 #include <atomic>
@@ -21,6 +22,9 @@ class Vfs;
 namespace rpc {
 class RpcServer;
 class RpcClient;
+}
+namespace locks {
+class LockManager;
 }
 
 class Metrics {
@@ -39,6 +43,7 @@ public:
     Vfs* vfs = nullptr;
     rpc::RpcServer* rpc = nullptr;
     rpc::RpcClient* rpcClient = nullptr;
+    locks::LockManager* locks = nullptr;
     Metrics metrics;
 };
 
@@ -65,5 +70,7 @@ const dfs_host_vfs_t* vfsTable();
 const dfs_host_identity_t* identityTable();
 // The RPC table (rpc/rpc_table.cpp).
 const dfs_host_rpc_t* rpcTable();
+// The lock table (locks/locks_table.cpp).
+const dfs_host_locks_t* locksTable();
 
 }  // namespace dfs::kernel

@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include "host_api.hpp"
+#include "locks/lock_manager.hpp"
 #include "log.hpp"
 #include "plugin_loader.hpp"
 #include "rpc/rpc_client.hpp"
@@ -206,6 +207,25 @@ bool Server::start(std::string& error) {
         error = "state database: " + error;
         return false;
     }
+    lockStore_ = std::make_unique<locks::LockStore>(*state_);
+    if (Status s = lockStore_->init(); !s.ok()) {
+        error = std::string("lock tables in the state database: ") + statusName(s.code());
+        return false;
+    }
+    lockScheduler_ = locks::makeRuntimeScheduler(*runtime_);
+    locks::LockManagerConfig lc;
+    lc.graceMs = uint64_t{cfg.locks.graceSeconds} * 1000;
+    lc.leaseBreakTimeoutMs = uint64_t{cfg.locks.leaseBreakSeconds} * 1000;
+    lc.maxWaitersPerClient = cfg.locks.maxWaitersPerClient;
+    locks_ = std::make_unique<locks::LockManager>(lc, *lockScheduler_, lockStore_.get());
+    if (Status s = locks_->start(); !s.ok()) {
+        error = std::string("lock manager: ") + statusName(s.code());
+        return false;
+    }
+    services_->locks = locks_.get();
+    if (locks_->inGrace()) {
+        log::info("locks", "grace_started", {{"seconds", std::to_string(cfg.locks.graceSeconds)}});
+    }
     plugins_ = std::make_unique<PluginRegistry>(services_.get());
     shares_ = std::make_unique<ShareRegistry>(*plugins_, state_.get(), services_.get(), dataDir_);
     vfs_ = std::make_unique<Vfs>(*shares_);
@@ -328,6 +348,12 @@ void Server::stop() {
     if (runtime_) {
         runtime_->stop();  // finishes queued work
     }
+    // No worker or timer can reach the lock manager any more.
+    if (services_) {
+        services_->locks = nullptr;
+    }
+    locks_.reset();
+    lockScheduler_.reset();
     if (shares_) {
         shares_->clear();  // closes store instances (stores flush on destroy)
     }

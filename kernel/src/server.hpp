@@ -25,6 +25,11 @@ namespace rpc {
 class RpcServer;
 class RpcClient;
 }
+namespace locks {
+class LockManager;
+class LockScheduler;
+class LockStore;
+}
 
 struct ServerOptions {
     std::string configPath;               // empty: the embedded default
@@ -57,6 +62,7 @@ public:
     Vfs& vfs();
     ShareRegistry& shares();
     rpc::RpcServer* rpcServer() { return rpc_.get(); }
+    locks::LockManager* lockManager() { return locks_.get(); }
     const Config& config() const { return config_; }
     std::vector<std::string> pluginDirs() const;
 
@@ -69,6 +75,11 @@ private:
     std::string dataDir_;
     int lockFd_ = -1;
     std::unique_ptr<HostServices> services_;
+    // Destroyed after the runtime (declared before it): the runtime's timers and workers
+    // may still reach the lock manager until the runtime has stopped.
+    std::unique_ptr<locks::LockStore> lockStore_;
+    std::unique_ptr<locks::LockScheduler> lockScheduler_;
+    std::unique_ptr<locks::LockManager> locks_;
     std::unique_ptr<Runtime> runtime_;
     std::unique_ptr<rpc::RpcServer> rpc_;
     std::unique_ptr<rpc::RpcClient> rpcClient_;

@@ -9,4 +9,5 @@
 #include "protocol.h"
 #include "auth.h"
 #include "rpc.h"
+#include "locks.h"
 #endif

@@ -245,6 +245,9 @@ typedef struct dfs_host_api {
 
     /* ABI 1.1 */
     const struct dfs_host_rpc* rpc; /* ONC RPC (rpc.h); protocol plugins only, else NULL */
+
+    /* ABI 1.4 */
+    const struct dfs_host_locks* locks; /* the lock manager (locks.h); protocol plugins only */
 } dfs_host_api_t;
 
 DFS_END_DECLS
