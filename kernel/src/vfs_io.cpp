@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace dfs::kernel {
 namespace {
@@ -81,29 +83,64 @@ Status Vfs::readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie
     }
     const auto& meta = d->share->meta->meta();
     bool plus = (flags & DFS_READDIR_PLUS) != 0;
-    auto r = meta.readdir(d->ino, cookie, [&](const dfs_dirent_t& e) {
-        auto ve = makeStruct<dfs_vfs_dirent_t>();
-        ve.entry = e;
-        dfs_attr_t a{};
-        dfs_fh_t fh{};
-        if (plus) {
-            auto ga = meta.getattr(e.ino);
-            if (ga.ok()) {
-                a = *ga;
-                fh = handleFor(*d->share, a);
-                ve.attr = &a;
-                ve.fh = &fh;
+    // Entries are taken from the store in batches and handed on after the store's call
+    // has returned: a sink must not call back into the store (a READDIRPLUS getattr
+    // inside the listing would hold one of the store's readers while waiting for another).
+    struct Entry {
+        uint32_t type;
+        uint64_t ino;
+        uint64_t cookie;
+        std::string name;
+    };
+    constexpr size_t kBatch = 256;
+    std::vector<Entry> batch;
+    batch.reserve(kBatch);
+    uint64_t from = cookie;
+    for (;;) {
+        batch.clear();
+        auto r = meta.readdir(d->ino, from, [&](const dfs_dirent_t& e) {
+            if (batch.size() == kBatch) {
+                return false;
+            }
+            batch.push_back(Entry{static_cast<uint32_t>(e.type), e.ino, e.cookie, std::string(toView(e.name))});
+            return true;
+        });
+        if (!r.ok()) {
+            return r.error();
+        }
+        for (const Entry& e : batch) {
+            auto ve = makeStruct<dfs_vfs_dirent_t>();
+            ve.entry = makeStruct<dfs_dirent_t>();
+            ve.entry.type = static_cast<dfs_ftype_t>(e.type);
+            ve.entry.ino = e.ino;
+            ve.entry.cookie = e.cookie;
+            ve.entry.name = toC(e.name);
+            dfs_attr_t a{};
+            dfs_fh_t fh{};
+            if (plus) {
+                auto ga = meta.getattr(e.ino);
+                if (ga.ok()) {
+                    a = *ga;
+                    fh = handleFor(*d->share, a);
+                    ve.attr = &a;
+                    ve.fh = &fh;
+                }
+            }
+            if (!sink(ve)) {
+                if (eof != nullptr) {
+                    *eof = 0;
+                }
+                return okStatus();
             }
         }
-        return sink(ve);
-    });
-    if (!r.ok()) {
-        return r.error();
+        if (*r || batch.empty()) {
+            if (eof != nullptr) {
+                *eof = 1;  // (an empty batch that is not the end would otherwise loop forever)
+            }
+            return okStatus();
+        }
+        from = batch.back().cookie;
     }
-    if (eof != nullptr) {
-        *eof = *r ? 1 : 0;
-    }
-    return okStatus();
 }
 
 Status Vfs::read(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, dfs_buf_t buf, uint64_t* nread,
@@ -205,12 +242,9 @@ Status Vfs::write(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, d
     if (!after.ok()) {
         return finish(after.error(), nullptr);
     }
-    if (how != DFS_UNSTABLE) {
-        Status s = meta.sync();
-        if (!s.ok()) {
-            return finish(s, nullptr);
-        }
-    }
+    // The size/mtime update above is a committed store transaction: it survives a crash
+    // of the server as soon as the call returns (store.h). Surviving power loss too is the
+    // store's own setting (sqlite `synchronous = "full"`), not a checkpoint per write.
     if (committed != nullptr) {
         *committed = how;
     }

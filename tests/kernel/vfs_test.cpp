@@ -9,7 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <future>
 
 namespace dfs::kernel {
 namespace {
@@ -312,6 +315,81 @@ TEST_F(VfsTest, TheCTableAdaptsEveryCall) {
     v->write_verifier(api->ctx, v1);
     services_.vfs = nullptr;
     EXPECT_EQ(v->getattr(api->ctx, &alice_, &link, &attr).code, DFS_ERR_SHUTDOWN);
+}
+
+}  // namespace
+}  // namespace dfs::kernel
+
+namespace dfs::kernel {
+namespace {
+
+// READDIRPLUS fetches each entry's attributes; that must not happen inside the store's
+// listing call, or listings running at once can hold every reader of a store and wait for
+// one more (a deadlock seen with sqlite's four readers and four workers).
+TEST(VfsReaddirPlusTest, ManyListingsAtOnceOnSqliteFinish) {
+    char tmpl[] = "/tmp/dfsvfs-XXXXXX";
+    std::string dir = mkdtemp(tmpl);
+    HostServices services;
+    PluginRegistry plugins(&services);
+    plugins.setDirs({DFS_TEST_PLUGIN_DIR});
+    ShareRegistry shares(plugins, nullptr, &services, dir);
+    Vfs vfs(shares);
+    Config c;
+    c.metadata["m"] = StoreConfig{"m", DFS_PLUGIN_METADATA_STORE, "sqlite", {{"path", "meta.db"}, {"root_mode", "0777"}}};
+    c.blocks["b"] = StoreConfig{"b", DFS_PLUGIN_BLOCK_STORE, "mem", {}};
+    ShareConfig s;
+    s.name = "s";
+    s.path = "/s";
+    s.metadata = "m";
+    s.blocks = "b";
+    c.shares = {s};
+    std::string err;
+    ASSERT_TRUE(shares.apply(c, err)) << err;
+    dfs_cred_t who = user(1000, 1000);
+    dfs_fh_t root{};
+    ASSERT_TRUE(vfs.shareRoot(who, "/s", &root, nullptr).ok());
+    for (int i = 0; i < 600; ++i) {
+        auto a = makeStruct<dfs_create_args_t>();
+        a.type = DFS_TYPE_REG;
+        a.mode = 0644;
+        ASSERT_TRUE(vfs.create(who, &root, "f" + std::to_string(i), a, nullptr, nullptr, nullptr, nullptr).ok());
+    }
+    auto listAll = [&] {
+        int total = 0;
+        for (int round = 0; round < 5; ++round) {
+            int32_t eof = 0;
+            uint64_t cookie = 0;
+            int n = 0;
+            while (eof == 0) {
+                Status st = vfs.readdir(
+                    who, &root, cookie, nullptr, nullptr, DFS_READDIR_PLUS,
+                    [&](const dfs_vfs_dirent_t& e) {
+                        cookie = e.entry.cookie;
+                        ++n;
+                        return e.attr != nullptr;
+                    },
+                    &eof, nullptr);
+                if (!st.ok()) {
+                    return -1;
+                }
+            }
+            total += n;
+        }
+        return total;
+    };
+    std::vector<std::future<int>> runs;
+    for (int t = 0; t < 8; ++t) {
+        runs.push_back(std::async(std::launch::async, listAll));
+    }
+    for (auto& r : runs) {
+        if (r.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+            ADD_FAILURE() << "concurrent READDIRPLUS listings did not finish: deadlock";
+            std::_Exit(1);  // the stuck threads cannot be joined
+        }
+        EXPECT_EQ(r.get(), 5 * 600);
+    }
+    shares.clear();
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

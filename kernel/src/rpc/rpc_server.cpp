@@ -19,12 +19,12 @@ inline constexpr size_t kHeadroom = 4 + kMaxReplyHeader;
 struct PendingCall {
     RpcServer* server = nullptr;
     std::shared_ptr<Sender> from;
-    std::shared_ptr<std::vector<uint8_t>> record;  // keeps args alive
+    std::shared_ptr<Bytes> record;  // keeps args alive
     CallHeader header;
     dfs_cred_t cred{};
     std::string clientAddr;
     dfs_rpc_call_t call{};
-    std::shared_ptr<std::vector<uint8_t>> reply;
+    std::shared_ptr<Bytes> reply;
     bool replied = false;
     bool useDrc = false;
     DrcKey drcKey;
@@ -235,12 +235,12 @@ std::string RpcServer::localAddressOf(void* token) const {
 }
 
 void RpcServer::sendError(const std::shared_ptr<Sender>& to, const std::vector<uint8_t>& header) {
-    auto buf = std::make_shared<std::vector<uint8_t>>(4 + header.size());
+    auto buf = std::make_shared<Bytes>(4 + header.size());
     std::memcpy(buf->data() + 4, header.data(), header.size());
     to->send(buf, 4, header.size());
 }
 
-void RpcServer::onRecord(const std::shared_ptr<Sender>& from, std::shared_ptr<std::vector<uint8_t>> record) {
+void RpcServer::onRecord(const std::shared_ptr<Sender>& from, std::shared_ptr<Bytes> record) {
     auto call = std::make_shared<PendingCall>();
     call->server = this;
     call->from = from;
@@ -357,7 +357,7 @@ void RpcServer::execute(const std::shared_ptr<PendingCall>& call) {
             return;
         case Drc::Lookup::replay: {
             log::debug("rpc", "drc_replay", {{"client", call->clientAddr}, {"xid", std::to_string(h.xid)}});
-            auto buf = std::make_shared<std::vector<uint8_t>>(4 + cached.size());
+            auto buf = std::make_shared<Bytes>(4 + cached.size());
             std::memcpy(buf->data() + 4, cached.data(), cached.size());
             from->send(buf, 4, cached.size());
             finishCall(call.get());
@@ -423,7 +423,7 @@ dfs_buf_t RpcServer::replyBuffer(void* token, uint64_t size) {
     if (c == nullptr || size > cfg_.maxRecord - kHeadroom) {
         return dfs_buf_t{nullptr, 0};
     }
-    c->reply = std::make_shared<std::vector<uint8_t>>(kHeadroom + size);
+    c->reply = std::make_shared<Bytes>(kHeadroom + size);
     return dfs_buf_t{c->reply->data() + kHeadroom, size};
 }
 
@@ -441,7 +441,7 @@ dfs_err_t RpcServer::replySend(void* token, dfs_rpc_accept_stat_t stat, uint64_t
     }
     std::shared_ptr<PendingCall> keep = std::move(c->self);
     if (!c->reply) {
-        c->reply = std::make_shared<std::vector<uint8_t>>(kHeadroom);  // no results (NULL)
+        c->reply = std::make_shared<Bytes>(kHeadroom);  // no results (NULL)
     }
     if (stat == DFS_RPC_SUCCESS && len > c->reply->size() - kHeadroom) {
         stat = DFS_RPC_SYSTEM_ERR;  // results larger than the buffer it asked for

@@ -24,6 +24,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace dfs::kernel {
@@ -31,6 +33,26 @@ class Runtime;
 }
 
 namespace dfs::kernel::rpc {
+
+// Allocates without zero-filling: records and reply buffers are written in full before
+// they are read, and zeroing a 1 MiB READ reply first cost as much as sending it.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+    template <typename U>
+    struct rebind {
+        using other = DefaultInitAllocator<U>;
+    };
+    using std::allocator<T>::allocator;
+    template <typename U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <typename U, typename... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+using Bytes = std::vector<uint8_t, DefaultInitAllocator<uint8_t>>;
 
 struct RpcConfig {
     std::string bind = "0.0.0.0";
@@ -87,7 +109,7 @@ public:
     uint64_t drcHits() const { return drc_.hits(); }
 
     // Entry points for listeners (I/O threads).
-    void onRecord(const std::shared_ptr<class Sender>& from, std::shared_ptr<std::vector<uint8_t>> record);
+    void onRecord(const std::shared_ptr<class Sender>& from, std::shared_ptr<Bytes> record);
 
 private:
     struct Registration {
@@ -128,7 +150,7 @@ public:
     virtual ~Sender() = default;
     // `buf` holds the reply record at [offset, offset+len); there are at least 4 free
     // bytes before `offset` for a TCP record mark.
-    virtual void send(std::shared_ptr<std::vector<uint8_t>> buf, size_t offset, size_t len) = 0;
+    virtual void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) = 0;
     virtual void callDone() {}
     virtual dfs_rpc_transport_t transport() const = 0;
     virtual const std::string& peerAddress() const = 0;  // numeric, no port

@@ -76,7 +76,7 @@ public:
         });
     }
 
-    void send(std::shared_ptr<std::vector<uint8_t>> buf, size_t offset, size_t len) override {
+    void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) override {
         uint8_t* m = buf->data() + offset - 4;
         uint32_t mark = 0x80000000u | static_cast<uint32_t>(len);
         m[0] = static_cast<uint8_t>(mark >> 24);
@@ -109,7 +109,7 @@ public:
 
 private:
     struct Out {
-        std::shared_ptr<std::vector<uint8_t>> buf;
+        std::shared_ptr<Bytes> buf;
         size_t offset;
         size_t len;
     };
@@ -129,7 +129,7 @@ private:
         bool last = (m & 0x80000000u) != 0;
         uint32_t len = m & 0x7fffffffu;
         if (!record_) {
-            record_ = std::make_shared<std::vector<uint8_t>>();
+            record_ = std::make_shared<Bytes>();
             fragments_ = 0;
         }
         if (uint64_t{record_->size()} + len > maxRecord_ || ++fragments_ > kMaxFragments) {
@@ -195,7 +195,7 @@ private:
     uint32_t peerPort_ = 0;
     std::string local_;
     uint8_t mark_[4] = {};
-    std::shared_ptr<std::vector<uint8_t>> record_;
+    std::shared_ptr<Bytes> record_;
     uint32_t fragments_ = 0;
     uint32_t inFlight_ = 0;
     bool paused_ = false;
@@ -282,7 +282,7 @@ class UdpListener;
 class UdpPeer : public Sender {
 public:
     UdpPeer(std::shared_ptr<UdpListener> l, udp::endpoint ep, std::string local);
-    void send(std::shared_ptr<std::vector<uint8_t>> buf, size_t offset, size_t len) override;
+    void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) override;
     dfs_rpc_transport_t transport() const override { return DFS_RPC_UDP; }
     const std::string& peerAddress() const override { return peer_; }
     uint32_t peerPort() const override { return endpoint_.port(); }
@@ -329,7 +329,7 @@ public:
                                            return;
                                        }
                                        if (!ec) {
-                                           auto rec = std::make_shared<std::vector<uint8_t>>(
+                                           auto rec = std::make_shared<Bytes>(
                                                self->buffer_.begin(), self->buffer_.begin() + static_cast<std::ptrdiff_t>(n));
                                            auto peer = std::make_shared<UdpPeer>(self, self->from_, self->local_);
                                            self->server_.onRecord(peer, std::move(rec));
@@ -368,7 +368,7 @@ private:
 UdpPeer::UdpPeer(std::shared_ptr<UdpListener> l, udp::endpoint ep, std::string local)
     : listener_(std::move(l)), endpoint_(ep), peer_(addressString(ep.address())), local_(std::move(local)), id_(0) {}
 
-void UdpPeer::send(std::shared_ptr<std::vector<uint8_t>> buf, size_t offset, size_t len) {
+void UdpPeer::send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) {
     listener_->sendTo(endpoint_, buf->data() + offset, len);
 }
 

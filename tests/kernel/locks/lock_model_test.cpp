@@ -6,6 +6,7 @@
 
 #include <array>
 #include <atomic>
+#include <latch>
 #include <chrono>
 #include <future>
 #include <random>
@@ -122,7 +123,9 @@ TEST(LockModelTest, ThreadsNeverDoubleGrantOrLoseALock) {
     constexpr int kSteps = 1500;
     std::atomic<int> granted{0}, blockedGrants{0}, deadlocks{0}, cancels{0};
     std::atomic<bool> failed{false};
+    std::latch start(kThreads);
     auto worker = [&](int t) {
+        start.arrive_and_wait();  // all threads contend from the first step
         LockOwner me = t % 2 == 0 ? nlmOwner("t" + std::to_string(t)) : nfs4Owner("t" + std::to_string(t));
         Cells model{};
         std::mt19937 rnd(1000 + t);
@@ -195,7 +198,10 @@ TEST(LockModelTest, ThreadsNeverDoubleGrantOrLoseALock) {
     EXPECT_TRUE(snap.ranges.empty());
     EXPECT_TRUE(snap.waiters.empty());
     EXPECT_GT(granted.load(), 0);
-    EXPECT_GT(blockedGrants.load(), 0);  // the blocking path was exercised
+    // How often the blocking path ran depends on how the threads interleave (none at all
+    // if they happen to run one after another), so it is reported, not required; the
+    // waiter tests exercise it deterministically.
+    RecordProperty("blocked_grants", blockedGrants.load());
     RecordProperty("deadlocks", deadlocks.load());
     RecordProperty("cancels", cancels.load());
 }
