@@ -1,0 +1,90 @@
+// The status monitor's memory (XNFS chapter 11): this server's NSM state number and the
+// client hosts it monitors, persisted in `<data_dir>/nsm/state` so that after a restart
+// every host that held NLM locks hears SM_NOTIFY and reclaims during the lock manager's
+// grace period.
+//
+// The state number follows the XNFS rule: odd while the server is up, even while down;
+// each start moves it to the next odd number (a missing file counts as 0). NLM adds a
+// host when it grants or queues a lock for it (as Linux lockd calls SM_MON on its local
+// statd); SM_MON adds one explicitly. A host is forgotten on SM_UNMON, on its own reboot
+// notice, and once it has been told of ours.
+//
+// At start notifyAll() sends SM_NOTIFY (UDP, through the client's portmapper) to every
+// host of the previous run, all at once, each retried a bounded number of times.
+#pragma once
+
+#include <dittofs/abi/dittofs.h>
+#include <dittofs/cpp/plugin.hpp>
+#include <dittofs/cpp/result.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dfs::nsm {
+
+struct NotifySettings {
+    uint32_t attempts = 5;
+    uint32_t timeoutMs = 5000;
+    uint32_t retryDelayMs = 1000;
+};
+
+struct MonitoredHost {
+    std::string name;     // mon_name / NLM caller_name
+    std::string address;  // where its NSM is (numeric), empty if unknown
+    bool byNlm = true;    // added by NLM rather than by SM_MON
+};
+
+class Monitor : public std::enable_shared_from_this<Monitor> {
+public:
+    // `dir`: where the state file lives (empty: nothing persists). `myName`: the name this
+    // server announces in SM_NOTIFY.
+    Monitor(const Host& host, const dfs_host_rpc_t& rpc, std::string dir, std::string myName, NotifySettings settings);
+
+    // Reads the previous run's state and hosts, moves the state to the next odd number
+    // and saves. False (with the reason) when the file cannot be read or written.
+    bool load(std::string& why);
+    int32_t state();
+    const std::string& myName() const { return myName_; }
+
+    void monitor(std::string_view name, std::string_view address, bool byNlm);
+    bool unmonitor(std::string_view name);
+    // SM_UNMON_ALL: forgets the hosts added by SM_MON (NLM's own stay).
+    void unmonitorAll();
+    // The host `name` rebooted: forgets it and returns every name under which it may hold
+    // locks (`name`; if no host of that name is monitored, the hosts at `address`).
+    std::vector<std::string> rebooted(std::string_view name, std::string_view address);
+    // SM_SIMU_CRASH: the state moves on by two (still odd) and every host is returned to
+    // be released and notified.
+    std::vector<MonitoredHost> simulateCrash();
+    std::vector<MonitoredHost> hosts();
+
+    // Sends SM_NOTIFY to each host in parallel; a host that answers is forgotten.
+    void notifyAll(const std::vector<MonitoredHost>& hosts);
+    void stop();
+
+private:
+    struct Ref;
+    static void onNotifyDone(void* arg, dfs_err_t status, dfs_rpc_accept_stat_t accept, dfs_bytes_t results);
+    static void onRetry(void* arg);
+    void sendNotify(const std::string& name, const std::string& address, uint32_t attempt);
+    bool saveLocked(std::string& why);
+
+    Host host_;
+    dfs_host_rpc_t rpc_;
+    std::string dir_;
+    std::string myName_;
+    NotifySettings settings_;
+    std::mutex mu_;
+    bool stopped_ = false;
+    int32_t state_ = 1;
+    std::map<std::string, MonitoredHost> hosts_;
+};
+
+using MonitorPtr = std::shared_ptr<Monitor>;
+
+}  // namespace dfs::nsm

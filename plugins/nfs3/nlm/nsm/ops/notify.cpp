@@ -1,0 +1,25 @@
+// SM_NOTIFY: XNFS 11.3.7. A client host rebooted (`mon_name`, its new state): every NLM
+// lock and queued request it held under that name (or, when no host of that name is
+// monitored, under the names monitored at the address the notice came from) is
+// released, which wakes the waiters they held up. No results.
+#include "../../nlm_ops.hpp"
+#include "../nsm_xdr.hpp"
+
+namespace dfs::nlm {
+
+Outcome nsmNotify(Call& c) {
+    nsm::StatChange a;
+    if (!nsm::decodeStatChange(c.args(), a)) {
+        return Outcome::kGarbage;
+    }
+    auto names = c.inst().monitor().rebooted(a.monName, c.clientAddr());
+    for (const auto& n : names) {
+        releaseClient(c.inst(), n);
+    }
+    c.inst().host().info("event=nsm_reboot_notice host=" + std::string(a.monName) + " state=" +
+                         std::to_string(a.state) + " client=" + std::string(c.clientAddr()) +
+                         " released=" + std::to_string(names.size()));
+    return Outcome::kReplied;
+}
+
+}  // namespace dfs::nlm

@@ -1,0 +1,173 @@
+// NSM through a real dittofsd: SM_STAT/SM_MON/SM_UNMON/SM_UNMON_ALL answer the state
+// number (odd while up, advanced at each start and persisted under data_dir); a client's
+// SM_NOTIFY releases its NLM locks and wakes the waiters; a restart sends SM_NOTIFY to
+// every host that held locks, and SM_SIMU_CRASH behaves as a restart.
+#include "nlm_fixture.hpp"
+
+#include <filesystem>
+#include <thread>
+
+namespace dfs::nlm::itest {
+namespace {
+
+constexpr uint32_t kNsm = 100024;
+const Owner kA{"hostA", "owner-a", 101};
+const Owner kB{"hostB", "owner-b", 202};
+const Owner kC{"hostC", "owner-c", 303};
+
+std::string smName(const std::string& name) {
+    std::vector<uint8_t> b(64 + name.size());
+    xdr::Writer w(b.data(), b.size());
+    w.var(name);
+    return bytesOf(b, w);
+}
+
+std::string statChange(const std::string& name, int32_t state) {
+    std::vector<uint8_t> b(64 + name.size());
+    xdr::Writer w(b.data(), b.size());
+    w.var(name);
+    w.i32(state);
+    return bytesOf(b, w);
+}
+
+// my_id: the local lock manager to call back (not called: see docs/LOCKING.md).
+void myId(xdr::Writer& w) {
+    w.var("localhost");
+    w.u32(100021);
+    w.u32(4);
+    w.u32(16);
+}
+
+class NsmTest : public NlmTest {
+protected:
+    // SM_STAT: {res, state}.
+    std::pair<uint32_t, int32_t> smStat() {
+        auto r = rawCall(1, 1, smName("hostA"), kNsm);
+        EXPECT_TRUE(r);
+        if (!r || r->results.size() != 8) {
+            return {99, -1};
+        }
+        return {dfs::testing::be32(r->results, 0), static_cast<int32_t>(dfs::testing::be32(r->results, 4))};
+    }
+};
+
+TEST_F(NsmTest, StatMonUnmonAnswerTheStateNumber) {
+    auto [res, state] = smStat();
+    EXPECT_EQ(res, 0u);
+    EXPECT_EQ(state, 1) << "first start: the first odd number";
+    std::vector<uint8_t> b(256);
+    xdr::Writer w(b.data(), b.size());
+    w.var("127.0.0.1");
+    myId(w);
+    w.fixed(std::string(16, 'p'));
+    auto r = rawCall(1, 2, bytesOf(b, w), kNsm);  // SM_MON
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->acceptStat, 0u);
+    ASSERT_EQ(r->results.size(), 8u);
+    EXPECT_EQ(dfs::testing::be32(r->results, 0), 0u);
+    EXPECT_EQ(dfs::testing::be32(r->results, 4), 1u);
+    std::string file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    EXPECT_NE(file.find("state 1"), std::string::npos) << file;
+    EXPECT_NE(file.find("127.0.0.1"), std::string::npos) << "SM_MON is persisted: " << file;
+    std::vector<uint8_t> u(256);
+    xdr::Writer uw(u.data(), u.size());
+    uw.var("127.0.0.1");
+    myId(uw);
+    r = rawCall(1, 3, bytesOf(u, uw), kNsm);  // SM_UNMON
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->results.size(), 4u);
+    EXPECT_EQ(dfs::testing::be32(r->results, 0), 1u);
+    file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    EXPECT_EQ(file.find("127.0.0.1"), std::string::npos) << file;
+    std::vector<uint8_t> a(256);
+    xdr::Writer aw(a.data(), a.size());
+    myId(aw);
+    r = rawCall(1, 4, bytesOf(a, aw), kNsm);  // SM_UNMON_ALL
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->results.size(), 4u);
+    // Malformed arguments.
+    for (uint32_t proc : {1u, 2u, 3u, 4u, 6u}) {
+        r = rawCall(1, proc, std::string(4, '\xff'), kNsm);
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->acceptStat, 4u) << proc;
+    }
+    r = rawCall(1, 7, "", kNsm);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->acceptStat, 3u);
+}
+
+TEST_F(NsmTest, RebootNoticeReleasesTheClientsLocks) {
+    std::string f = createFile("notify");
+    ASSERT_EQ(lock(kA, f, {0, 10}, true), NLM4_GRANTED);
+    ASSERT_EQ(lock(kA, f, {50, 10}, true), NLM4_GRANTED);
+    ASSERT_EQ(lock(kB, f, {0, 10}, true, true), NLM4_BLOCKED);
+    std::string file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    EXPECT_NE(file.find("686f737441"), std::string::npos) << "hostA is monitored: " << file;
+    auto r = rawCall(1, 6, statChange(kA.caller, 8), kNsm);  // SM_NOTIFY
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->acceptStat, 0u);
+    ReceivedCall call;
+    ASSERT_TRUE(client_.waitFor(5, 1, &call)) << server_.log();
+    HolderSeen h;
+    EXPECT_EQ(test(kC, f, {0, 10}, false, &h), NLM4_DENIED);
+    EXPECT_EQ(h.svid, kB.svid) << "the waiter got the lock";
+    EXPECT_EQ(test(kC, f, {50, 10}, true), NLM4_GRANTED) << "hostA's other lock is gone";
+    file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    EXPECT_EQ(file.find("686f737441"), std::string::npos) << "hostA is forgotten: " << file;
+}
+
+TEST_F(NsmTest, RestartNotifiesEveryMonitoredHostAndAdvancesTheState) {
+    std::string f = createFile("restart");
+    ASSERT_EQ(lock(kA, f, {0, 10}, true), NLM4_GRANTED);
+    ASSERT_EQ(server_.stop(), 0);
+    nlm_.reset();
+    nfs_.reset();
+    ASSERT_TRUE(server_.start()) << server_.log();
+    connectAll();
+    ReceivedCall call;
+    ASSERT_TRUE(client_.waitForProg(kNsm, 6, 1, &call)) << server_.log();
+    EXPECT_FALSE(call.tcp) << "SM_NOTIFY goes over UDP";
+    xdr::Reader rd(reinterpret_cast<const uint8_t*>(call.args.data()), call.args.size());
+    EXPECT_EQ(rd.var(1024), "dittofs-test");
+    EXPECT_EQ(rd.i32(), 3) << "the next odd number";
+    EXPECT_EQ(smStat().second, 3);
+    ASSERT_TRUE(server_.waitFor("event=nsm_notified host=hostA", 1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::string file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    EXPECT_EQ(file.find("686f737441"), std::string::npos) << "notified hosts leave the list: " << file;
+    EXPECT_EQ(client_.count(kNsm, 6), 1u);
+}
+
+TEST_F(NsmTest, UnansweredNoticesAreRetriedAndBounded) {
+    std::string f = createFile("silent");
+    ASSERT_EQ(lock(kA, f, {0, 10}, true), NLM4_GRANTED);
+    ASSERT_EQ(lock(kB, f, {20, 10}, true), NLM4_GRANTED);
+    client_.setSilent(true);
+    ASSERT_EQ(server_.stop(), 0);
+    nlm_.reset();
+    nfs_.reset();
+    ASSERT_TRUE(server_.start()) << server_.log();
+    // Both hosts are told at once, each three times (granted_attempts), then given up.
+    ASSERT_TRUE(client_.waitForProg(kNsm, 6, 6, nullptr, 20000)) << server_.log();
+    ASSERT_TRUE(server_.waitFor("event=nsm_notify_failed", 2, 10)) << server_.log();
+    // Then no more: a UDP datagram may have been retransmitted within an attempt.
+    size_t sent = client_.count(kNsm, 6);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_EQ(client_.count(kNsm, 6), sent);
+    EXPECT_GE(sent, 6u);
+    EXPECT_LE(sent, 12u);
+}
+
+TEST_F(NsmTest, SimulatedCrashReleasesAndNotifies) {
+    std::string f = createFile("crash");
+    ASSERT_EQ(lock(kA, f, {0, 10}, true), NLM4_GRANTED);
+    auto r = rawCall(1, 5, "", kNsm);  // SM_SIMU_CRASH
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->acceptStat, 0u);
+    EXPECT_EQ(smStat().second, 3);
+    ASSERT_TRUE(client_.waitForProg(kNsm, 6, 1, nullptr)) << server_.log();
+    EXPECT_EQ(test(kB, f, {0, 10}, true), NLM4_GRANTED) << "the crash released hostA's lock";
+}
+
+}  // namespace
+}  // namespace dfs::nlm::itest
