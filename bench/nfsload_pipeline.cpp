@@ -1,0 +1,92 @@
+#include "nfsload_pipeline.hpp"
+
+#include <algorithm>
+
+namespace nfsload {
+
+bool Pipeline::runAll(const std::vector<Pipeline*>& pipelines, Clock::time_point deadline, std::string& error) {
+    std::vector<Connection*> conns;
+    for (Pipeline* p : pipelines) {
+        if (std::find(conns.begin(), conns.end(), &p->conn_) == conns.end()) {
+            conns.push_back(&p->conn_);
+        }
+        p->pump();
+    }
+    auto allFinished = [&] {
+        return std::all_of(pipelines.begin(), pipelines.end(), [](Pipeline* p) { return p->finished(); });
+    };
+    auto abandon = [&] {
+        for (Connection* c : conns) {
+            c->abandon();
+        }
+        return false;
+    };
+    if (!runLoop(conns, allFinished, deadline, error)) {
+        return abandon();
+    }
+    if (allFinished()) {
+        return true;
+    }
+    for (Pipeline* p : pipelines) {
+        p->stopped_ = true;
+        p->timedOut_ = true;
+    }
+    // Drain: the connection is destroyed after this returns, and libnfs would cancel
+    // whatever is still in flight.
+    if (!runLoop(conns, allFinished, Clock::now() + std::chrono::seconds(10), error)) {
+        return abandon();
+    }
+    if (!allFinished()) {
+        error = "calls still in flight 10 s after the deadline";
+        return abandon();
+    }
+    return true;
+}
+
+void Pipeline::pump() {
+    while (!stopped_ && !failed_ && inFlight_ < depth_) {
+        if (issueUntil_ != Clock::time_point::max() && Clock::now() >= issueUntil_) {
+            stopped_ = true;
+            break;
+        }
+        if (!issueNext()) {
+            stopped_ = true;
+            break;
+        }
+    }
+}
+
+bool Pipeline::queued(int rc) {
+    if (rc != 0) {
+        fail(std::string("could not queue the call: ") + rpc_get_error(conn_.rpc()));
+        return false;
+    }
+    ++inFlight_;
+    return true;
+}
+
+bool Pipeline::replyOk(int status, void* data, const char* what) {
+    if (status == RPC_STATUS_SUCCESS) {
+        return true;
+    }
+    std::string why = status == RPC_STATUS_ERROR && data != nullptr ? static_cast<const char*>(data)
+                      : status == RPC_STATUS_CANCEL                 ? "cancelled"
+                      : status == RPC_STATUS_TIMEOUT                ? "timed out"
+                                                                    : "rpc status " + std::to_string(status);
+    fail(std::string(what) + ": " + why);
+    return false;
+}
+
+void Pipeline::completed() {
+    --inFlight_;
+    pump();
+}
+
+void Pipeline::fail(const std::string& error) {
+    if (!failed_) {
+        failed_ = true;
+        error_ = error;
+    }
+}
+
+}  // namespace nfsload

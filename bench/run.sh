@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# NFSv3 benchmark: DittoFS (dittofsd + the nfs3 plugin) against nfs-ganesha (FSAL VFS), in
+# the same run, on loopback, with the same client (nfsload, libnfs async API). Prints one
+# table of DittoFS/ganesha ratios plus the loopback TCP ceiling. `make bench` calls it.
+#
+# Both servers keep their data in one temporary directory, so they write to the same
+# filesystem; both are stopped when the script exits, however it exits.
+#
+# Knobs (environment):
+#   BUILD_DIR       where dittofsd, the plugins and nfsload are (build)
+#   NFSLOAD         the client binary ($BUILD_DIR/bin/nfsload)
+#   BENCH_TMP       parent of the temporary directory (/tmp)
+#   SERVERS         "dittofs ganesha" (either may be left out)
+#   WORKLOADS       "seqwrite seqread randread randwrite smallfiles readdirplus getattr"
+#   BENCH_SIZE      large file size (1G)        BENCH_DEPTH   calls in flight (32)
+#   BENCH_FILES     smallfiles/readdirplus (10000)
+#   BENCH_SECONDS   randread/randwrite/readdirplus/getattr run time (20)
+#   BENCH_MAX_SECONDS  hard bound on any one workload run (300)
+#   BENCH_RDP_DEPTH readdirplus listings at once (1)
+#   BENCH_OUT       also write the results, one tab-separated line per cell, to this file
+#   KEEP=1          keep the temporary directory (logs, configs) for inspection
+#
+# nfs-ganesha cannot start without an rpcbind to register with (it exits with "Cannot
+# register NFS V3 on UDP"), so when none answers on 127.0.0.1 the script starts Debian's
+# rpcbind (package rpcbind, installed with apt-get when missing) for the run and stops it
+# afterwards. dittofsd needs none: its portmapper is built in and runs here on an
+# ephemeral port.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${BUILD_DIR:-$root/build}"
+case "$build" in /*) ;; *) build="$root/$build" ;; esac
+nfsload="${NFSLOAD:-$build/bin/nfsload}"
+dittofsd="$build/bin/dittofsd"
+plugins="$build/plugins"
+servers="${SERVERS:-dittofs ganesha}"
+workloads="${WORKLOADS:-seqwrite seqread randread randwrite smallfiles readdirplus getattr}"
+size="${BENCH_SIZE:-1G}"
+depth="${BENCH_DEPTH:-32}"
+files="${BENCH_FILES:-10000}"
+seconds="${BENCH_SECONDS:-20}"
+max_seconds="${BENCH_MAX_SECONDS:-300}"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+
+log() { echo "bench: $*" >&2; }
+
+if [ ! -x "$nfsload" ]; then
+  log "$nfsload is missing: build first (cmake --build $build --target nfsload)"
+  exit 1
+fi
+
+tmp="$(mktemp -d "${BENCH_TMP:-/tmp}/dittofs-bench.XXXXXX")"
+chmod 755 "$tmp"
+dittofs_pid=""
+ganesha_pid=""
+rpcbind_pid=""
+
+# /proc rather than kill -0, which fails for a root-owned process when not root; a child
+# that exited stays a zombie until waited for, and counts as gone.
+alive() {
+  [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
+stop_pid() {
+  local pid="$1" name="$2"
+  if [ -z "$pid" ] || ! alive "$pid"; then
+    wait "$pid" 2>/dev/null || true
+    return 0
+  fi
+  $SUDO kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    if ! alive "$pid"; then
+      wait "$pid" 2>/dev/null || true
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "$name (pid $pid) ignored SIGTERM for 10 s; killing it"
+  $SUDO kill -KILL "$pid" 2>/dev/null || true
+  # Reap it here, quietly, rather than let the shell report "Killed" later.
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  stop_pid "$dittofs_pid" dittofsd
+  stop_pid "$ganesha_pid" ganesha.nfsd
+  stop_pid "$rpcbind_pid" rpcbind
+  if [ "${KEEP:-0}" = "1" ]; then
+    log "kept $tmp"
+  else
+    $SUDO rm -rf "$tmp"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits up to $2 seconds for $3 (a fixed string) in file $1, while pid $4 lives.
+wait_for_log() {
+  local file="$1" secs="$2" needle="$3" pid="$4"
+  for _ in $(seq 1 $((secs * 10))); do
+    if [ -f "$file" ] && grep -qF -- "$needle" "$file"; then
+      return 0
+    fi
+    alive "$pid" || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+declare -A url reason
+
+# ---- dittofsd ----------------------------------------------------------------------------
+start_dittofs() {
+  local dir="$tmp/dittofs"
+  mkdir -p "$dir/data"
+  if [ ! -x "$dittofsd" ]; then
+    reason[dittofs]="$dittofsd is not built"
+    return 1
+  fi
+  if ! ls "$plugins"/*nfs3*.so >/dev/null 2>&1; then
+    reason[dittofs]="no nfs3 protocol plugin in $plugins"
+    return 1
+  fi
+  cat >"$dir/dittofs.toml" <<EOF
+[server]
+data_dir = "$dir/data"
+plugin_dirs = ["$plugins"]
+log_file = "$dir/dittofsd.log"
+log_level = "info"
+
+[rpc]
+bind = "127.0.0.1"
+portmap_port = 0
+
+[auth.unix]
+
+[metadata.main]
+plugin = "sqlite"
+path = "metadata.db"
+
+[blocks.main]
+plugin = "localfs"
+root = "blocks"
+
+[[share]]
+name = "export"
+path = "/export"
+metadata = "main"
+blocks = "main"
+squash = "none"
+
+[protocol.nfs3]
+port = 0
+mount_port = 0
+EOF
+  "$dittofsd" --config "$dir/dittofs.toml" >"$dir/stderr.log" 2>&1 &
+  dittofs_pid=$!
+  if ! wait_for_log "$dir/dittofsd.log" 30 "event=ready" "$dittofs_pid"; then
+    reason[dittofs]="dittofsd did not become ready: $(tail -n 3 "$dir/dittofsd.log" "$dir/stderr.log" 2>/dev/null | tr '\n' ' ')"
+    return 1
+  fi
+  local nfs_port mount_port
+  nfs_port="$(grep -o 'event=rpc_registered name=nfs .*tcp=[0-9]*' "$dir/dittofsd.log" | tail -n 1 | sed 's/.*tcp=//')"
+  mount_port="$(grep -o 'event=rpc_registered name=mount .*tcp=[0-9]*' "$dir/dittofsd.log" | tail -n 1 | sed 's/.*tcp=//')"
+  if [ -z "$nfs_port" ] || [ -z "$mount_port" ]; then
+    reason[dittofs]="dittofsd registered no nfs/mount program (see $dir/dittofsd.log)"
+    return 1
+  fi
+  url[dittofs]="nfs://127.0.0.1/export?nfsport=$nfs_port&mountport=$mount_port&version=3"
+  log "dittofsd pid $dittofs_pid: nfs $nfs_port, mount $mount_port"
+}
+
+# ---- nfs-ganesha -------------------------------------------------------------------------
+start_ganesha() {
+  local dir="$tmp/ganesha"
+  mkdir -p "$dir/export"
+  if ! command -v ganesha.nfsd >/dev/null; then
+    reason[ganesha]="ganesha.nfsd is not installed (scripts/deps.sh bench)"
+    return 1
+  fi
+  if ! rpcinfo -p 127.0.0.1 >/dev/null 2>&1; then
+    if ! command -v rpcbind >/dev/null; then
+      log "installing rpcbind, which nfs-ganesha needs"
+      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rpcbind >&2 || true
+    fi
+    if ! command -v rpcbind >/dev/null; then
+      reason[ganesha]="nfs-ganesha needs rpcbind, which could not be installed"
+      return 1
+    fi
+    # Not "-h 127.0.0.1": Debian 12's rpcbind 1.2.6 aborts with a double free with it.
+    $SUDO rpcbind -f >"$dir/rpcbind.log" 2>&1 &
+    rpcbind_pid=$!
+    for _ in $(seq 1 50); do
+      rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    log "started rpcbind (pid $rpcbind_pid) for nfs-ganesha"
+  fi
+  $SUDO mkdir -p /var/run/ganesha
+  local nfs_port mount_port
+  nfs_port="$(free_port)"
+  mount_port="$(free_port)"
+  while [ "$mount_port" = "$nfs_port" ]; do mount_port="$(free_port)"; done
+  cat >"$dir/ganesha.conf" <<EOF
+NFS_CORE_PARAM {
+    Protocols = 3;
+    Bind_addr = 127.0.0.1;
+    NFS_Port = $nfs_port;
+    MNT_Port = $mount_port;
+    Enable_NLM = false;
+    Enable_RQUOTA = false;
+}
+NFSV4 { Graceless = true; }
+EXPORT {
+    Export_Id = 1;
+    Path = $dir/export;
+    Pseudo = /export;
+    Protocols = 3;
+    Transports = TCP;
+    Access_Type = RW;
+    Squash = No_Root_Squash;
+    SecType = sys;
+    FSAL { Name = VFS; }
+}
+LOG { Default_Log_Level = EVENT; }
+EOF
+  $SUDO ganesha.nfsd -F -f "$dir/ganesha.conf" -L "$dir/ganesha.log" -p "$dir/ganesha.pid" >"$dir/stderr.log" 2>&1 &
+  ganesha_pid=$!
+  if ! wait_for_log "$dir/ganesha.log" 30 "NFS SERVER INITIALIZED" "$ganesha_pid"; then
+    reason[ganesha]="ganesha.nfsd did not start: $(grep -E 'FATAL|MAJ' "$dir/ganesha.log" 2>/dev/null | tail -n 2 | tr '\n' ' ')"
+    return 1
+  fi
+  url[ganesha]="nfs://127.0.0.1$dir/export?nfsport=$nfs_port&mountport=$mount_port&version=3"
+  log "ganesha.nfsd pid $ganesha_pid: nfs $nfs_port, mount $mount_port"
+}
+
+log "temporary directory $tmp on $(df -T "$tmp" | awk 'NR==2 {print $1" ("$2")"}')"
+for s in $servers; do
+  case "$s" in
+    dittofs) start_dittofs || log "DittoFS column skipped: ${reason[dittofs]}" ;;
+    ganesha) start_ganesha || log "ganesha column skipped: ${reason[ganesha]}" ;;
+    *) log "unknown server $s"; exit 2 ;;
+  esac
+done
+
+# ---- workloads ----------------------------------------------------------------------------
+args_for() {
+  case "$1" in
+    seqwrite|seqread) echo "--size $size --depth $depth" ;;
+    randread|randwrite) echo "--size $size --depth $depth --seconds $seconds" ;;
+    smallfiles) echo "--files $files --dir smallfiles --depth $depth" ;;
+    # The directory smallfiles filled, one listing at a time (as one `ls -l` would), each
+    # listing a chain of calls. BENCH_RDP_DEPTH runs several listings at once.
+    readdirplus) echo "--files $files --dir smallfiles --depth ${BENCH_RDP_DEPTH:-1} --seconds $seconds" ;;
+    getattr) echo "--contexts 16 --context-depth 1 --seconds $seconds" ;;
+  esac
+}
+
+declare -A value unit
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+run_one() {
+  local w="$1" s="$2" line
+  # Let the previous run's dirty pages reach the disk, so that its writeback does not
+  # land in this run's time.
+  sync
+  sleep 1
+  # shellcheck disable=SC2046
+  line="$("$nfsload" --url "${url[$s]}" --workload "$w" $(args_for "$w") --max-seconds "$max_seconds" 2>&1 | tail -n 1)" || true
+  echo "$s $line" >&2
+  if [ -n "$(field unit "$line")" ]; then
+    unit[$w]="$(field unit "$line")"
+  fi
+  if [ "$(field ok "$line")" = "1" ]; then
+    value[$w,$s]="$(field value "$line")"
+  else
+    value[$w,$s]="FAIL"
+  fi
+  if [ -n "${BENCH_OUT:-}" ]; then
+    printf '%s\t%s\t%s\n' "$w" "$s" "$line" >>"$BENCH_OUT"
+  fi
+}
+
+for w in $workloads; do
+  for s in $servers; do
+    if [ -n "${url[$s]:-}" ]; then
+      run_one "$w" "$s"
+    else
+      value[$w,$s]="n/a"
+    fi
+  done
+done
+
+# The ceiling is an upper bound, so the best of three runs; it is measured in the same
+# run as the servers, on the same machine state.
+ceiling=""
+for _ in 1 2 3; do
+  ceiling_line="$("$nfsload" --workload tcpceiling 2>&1 | tail -n 1)" || true
+  echo "tcp $ceiling_line" >&2
+  [ -n "${BENCH_OUT:-}" ] && printf 'tcpceiling\t-\t%s\n' "$ceiling_line" >>"$BENCH_OUT"
+  v="$(field value "$ceiling_line")"
+  if [[ "$v" =~ ^[0-9.]+$ ]] && { [ -z "$ceiling" ] || awk -v a="$v" -v b="$ceiling" 'BEGIN { exit !(a > b) }'; }; then
+    ceiling="$v"
+  fi
+done
+
+# ---- table --------------------------------------------------------------------------------
+echo
+printf '| %-11s | %-9s | %10s | %10s | %6s |\n' workload unit DittoFS ganesha ratio
+printf '|%s|%s|%s|%s|%s|\n' "-------------" "-----------" "------------" "------------" "--------"
+for w in $workloads; do
+  d="${value[$w,dittofs]:-n/a}"
+  g="${value[$w,ganesha]:-n/a}"
+  ratio="-"
+  if [[ "$d" =~ ^[0-9.]+$ && "$g" =~ ^[0-9.]+$ ]]; then
+    ratio="$(awk -v d="$d" -v g="$g" 'BEGIN { if (g > 0) printf "%.2f", d / g; else print "-" }')"
+  fi
+  printf '| %-11s | %-9s | %10s | %10s | %6s |\n' "$w" "${unit[$w]:-}" "$d" "$g" "$ratio"
+done
+# The same loopback link carries both servers' traffic: one ceiling for both columns.
+printf '| %-11s | %-9s | %10s | %10s | %6s |\n' "tcpceiling" "MiB/s" "${ceiling:-FAIL}" "${ceiling:-FAIL}" "-"
+for s in dittofs ganesha; do
+  if [[ " $servers " == *" $s "* && -n "${reason[$s]:-}" ]]; then
+    echo "$s: not measured: ${reason[$s]}"
+  fi
+done
+for s in dittofs ganesha; do
+  if [[ "${value[seqread,$s]:-}" =~ ^[0-9.]+$ && "$ceiling" =~ ^[0-9.]+$ ]]; then
+    awk -v n="$s" -v r="${value[seqread,$s]}" -v c="$ceiling" \
+      'BEGIN { printf "%s seqread: %.0f %% of the loopback TCP ceiling\n", n, 100 * r / c }'
+  fi
+done
