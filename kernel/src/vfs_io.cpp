@@ -92,7 +92,7 @@ Status Vfs::readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie
         uint64_t cookie;
         std::string name;
     };
-    constexpr size_t kBatch = 256;
+    constexpr size_t kBatch = 1024;  // about one READDIRPLUS reply of 128 KiB
     std::vector<Entry> batch;
     batch.reserve(kBatch);
     uint64_t from = cookie;
