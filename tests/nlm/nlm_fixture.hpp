@@ -54,11 +54,16 @@ protected:
                             "[auth.unix]\n[protocol.nfs3]\nport = 0\nmount_port = 0\n"
                             "[protocol.nlm]\nport = 0\nnsm_port = 0\ngranted_timeout_ms = 1000\n"
                             "granted_retry_ms = 200\ngranted_attempts = 3\nnsm_name = \"dittofs-test\"\n"
-                            "data_dir = \"" + (server_.dir() / "nlm").string() + "\"\n"
-                            "[metadata.m]\nplugin = \"mem\"\nroot_mode = \"0777\"\n[blocks.b]\nplugin = \"mem\"\n"
+                            "data_dir = \"" + (server_.dir() / "nlm").string() + "\"\n" +
+                            storesSection() +
                             "[[share]]\nname = \"export\"\npath = \"/export\"\nmetadata = \"m\"\nblocks = \"b\"\n");
         ASSERT_TRUE(server_.start()) << server_.log();
         connectAll();
+    }
+
+    // The share's stores: in memory unless a test needs files to outlive a restart.
+    virtual std::string storesSection() const {
+        return "[metadata.m]\nplugin = \"mem\"\nroot_mode = \"0777\"\n[blocks.b]\nplugin = \"mem\"\n";
     }
 
     void connectAll() {

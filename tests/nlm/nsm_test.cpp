@@ -116,6 +116,18 @@ TEST_F(NsmTest, RebootNoticeReleasesTheClientsLocks) {
     EXPECT_EQ(file.find("686f737441"), std::string::npos) << "hostA is forgotten: " << file;
 }
 
+TEST_F(NsmTest, ANoticeUnderAnotherNameReleasesOnlyTheHostThatLockedByAddress) {
+    std::string f = createFile("byaddress");
+    const Owner byAddr{"127.0.0.1", "owner-ip", 404};
+    ASSERT_EQ(lock(byAddr, f, {0, 10}, true), NLM4_GRANTED);
+    ASSERT_EQ(lock(kB, f, {20, 10}, true), NLM4_GRANTED);  // another client, same address
+    auto r = rawCall(1, 6, statChange("client.example", 7), kNsm);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->acceptStat, 0u);
+    EXPECT_EQ(test(kC, f, {0, 10}, true), NLM4_GRANTED) << "the host that locked as 127.0.0.1 rebooted";
+    EXPECT_EQ(test(kC, f, {20, 10}, true), NLM4_DENIED) << "hostB, also on 127.0.0.1, keeps its lock";
+}
+
 TEST_F(NsmTest, RestartNotifiesEveryMonitoredHostAndAdvancesTheState) {
     std::string f = createFile("restart");
     ASSERT_EQ(lock(kA, f, {0, 10}, true), NLM4_GRANTED);
@@ -167,6 +179,60 @@ TEST_F(NsmTest, SimulatedCrashReleasesAndNotifies) {
     EXPECT_EQ(smStat().second, 3);
     ASSERT_TRUE(client_.waitForProg(kNsm, 6, 1, nullptr)) << server_.log();
     EXPECT_EQ(test(kB, f, {0, 10}, true), NLM4_GRANTED) << "the crash released hostA's lock";
+}
+
+}  // namespace
+}  // namespace dfs::nlm::itest
+
+namespace dfs::nlm::itest {
+namespace {
+
+// Files and handles that survive a restart (sqlite + localfs), and a grace period long
+// enough that only the clients can end it.
+class NlmGraceTest : public NlmTest {
+protected:
+    std::string storesSection() const override {
+        return "[locks]\ngrace_seconds = 120\n"
+               "[metadata.m]\nplugin = \"sqlite\"\npath = \"meta.db\"\nroot_mode = \"0777\"\n"
+               "[blocks.b]\nplugin = \"localfs\"\nroot = \"blocks\"\n";
+    }
+};
+
+TEST_F(NlmGraceTest, AfterARestartOnlyReclaimsUntilEveryClientIsDone) {
+    std::string f = createFile("grace");
+    ASSERT_EQ(lock(kA, f, {0, 10}, true), NLM4_GRANTED);
+    ASSERT_EQ(lock(kB, f, {100, 10}, false), NLM4_GRANTED);
+    ASSERT_EQ(server_.stop(), 0);
+    nlm_.reset();
+    nfs_.reset();
+    ASSERT_TRUE(server_.start()) << server_.log();
+    connectAll();
+    // Both hosts are told of the restart.
+    ASSERT_TRUE(client_.waitForProg(100024, 6, 2, nullptr)) << server_.log();
+    EXPECT_EQ(lock(kC, f, {200, 10}, true), NLM4_DENIED_GRACE_PERIOD) << "a new lock waits for the reclaims";
+    EXPECT_EQ(test(kC, f, {200, 10}, true), NLM4_DENIED_GRACE_PERIOD);
+    // hostA reclaims (LOCK with reclaim set, through a raw call: libnfs sets it 0).
+    std::vector<uint8_t> b(512);
+    xdr::Writer w(b.data(), b.size());
+    w.var("rc");
+    w.boolean(false);
+    w.boolean(true);
+    putLock(w, 4, kA, f, {0, 10});
+    w.boolean(true);  // reclaim
+    w.u32(3);
+    auto r = rawCall(4, 2, bytesOf(b, w));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->acceptStat, 0u);
+    EXPECT_EQ(dfs::testing::be32(r->results, 8), NLM4_GRANTED) << "a reclaim during grace";
+    EXPECT_EQ(lock(kC, f, {200, 10}, true), NLM4_DENIED_GRACE_PERIOD) << "hostB has not reclaimed yet";
+    // hostB's own reboot notice: it gives up its locks, so grace ends.
+    r = rawCall(1, 6, statChange(kB.caller, 5), 100024);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(lock(kC, f, {200, 10}, true), NLM4_GRANTED) << "grace over";
+    EXPECT_EQ(lock(kC, f, {100, 10}, true), NLM4_GRANTED) << "hostB's old lock was not reclaimed";
+    HolderSeen h;
+    EXPECT_EQ(test(kC, f, {0, 10}, false, &h), NLM4_DENIED) << "hostA's reclaimed lock holds";
+    EXPECT_EQ(h.svid, kA.svid);
 }
 
 }  // namespace

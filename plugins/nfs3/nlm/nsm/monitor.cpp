@@ -181,11 +181,11 @@ void Monitor::unmonitorAll() {
 std::vector<std::string> Monitor::rebooted(std::string_view name, std::string_view address) {
     std::lock_guard<std::mutex> g(mu_);
     std::vector<std::string> names{std::string(name)};
-    // By name when it is known; by address only for a host that announces itself under
-    // another name than it locked with (several clients may share an address behind NAT).
-    bool known = hosts_.count(std::string(name)) != 0;
+    // By name; and a host that locked under its numeric address as caller_name is the
+    // host at that address. Other hosts at the same address are not touched: several
+    // clients may share one behind NAT, or be on one machine.
     for (auto it = hosts_.begin(); it != hosts_.end();) {
-        bool match = it->first == name || (!known && !address.empty() && it->second.address == address);
+        bool match = it->first == name || (!address.empty() && it->first == address);
         if (match) {
             if (it->first != name) {
                 names.push_back(it->first);

@@ -55,8 +55,9 @@ public:
     bool unmonitor(std::string_view name);
     // SM_UNMON_ALL: forgets the hosts added by SM_MON (NLM's own stay).
     void unmonitorAll();
-    // The host `name` rebooted: forgets it and returns every name under which it may hold
-    // locks (`name`; if no host of that name is monitored, the hosts at `address`).
+    // The host `name`, whose notice came from `address`, rebooted: forgets it and returns
+    // every name under which it may hold locks (`name`, and `address` if a host locked
+    // under that name).
     std::vector<std::string> rebooted(std::string_view name, std::string_view address);
     // SM_SIMU_CRASH: the state moves on by two (still odd) and every host is returned to
     // be released and notified.

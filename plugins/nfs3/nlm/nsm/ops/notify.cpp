@@ -1,7 +1,7 @@
 // SM_NOTIFY: XNFS 11.3.7. A client host rebooted (`mon_name`, its new state): every NLM
-// lock and queued request it held under that name (or, when no host of that name is
-// monitored, under the names monitored at the address the notice came from) is
-// released, which wakes the waiters they held up. No results.
+// lock and queued request it held under that name (or under the numeric address the
+// notice came from, if it locked with that as its caller_name) is released, which wakes
+// the waiters they held up. No results.
 #include "../../nlm_ops.hpp"
 #include "../nsm_xdr.hpp"
 
