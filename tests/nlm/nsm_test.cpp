@@ -30,7 +30,7 @@ std::string statChange(const std::string& name, int32_t state) {
     return bytesOf(b, w);
 }
 
-// my_id: the local lock manager to call back (not called: see docs/LOCKING.md).
+// my_id: the local lock manager to call back (Linux lockd: NLM procedure 16).
 void myId(xdr::Writer& w) {
     w.var("localhost");
     w.u32(100021);
@@ -114,6 +114,34 @@ TEST_F(NsmTest, RebootNoticeReleasesTheClientsLocks) {
     EXPECT_EQ(test(kC, f, {50, 10}, true), NLM4_GRANTED) << "hostA's other lock is gone";
     file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
     EXPECT_EQ(file.find("686f737441"), std::string::npos) << "hostA is forgotten: " << file;
+}
+
+TEST_F(NsmTest, MonRegistrationIsCalledBackOnTheHostsRebootNotice) {
+    std::vector<uint8_t> b(256);
+    xdr::Writer w(b.data(), b.size());
+    w.var("hostZ");
+    myId(w);  // prog 100021, vers 4, proc 16
+    w.fixed(std::string("0123456789abcdef"));
+    auto r = rawCall(1, 2, bytesOf(b, w), kNsm);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->acceptStat, 0u);
+    std::string file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    EXPECT_NE(file.find(" reg "), std::string::npos) << "the registration is persisted: " << file;
+    r = rawCall(1, 6, statChange("hostZ", 9), kNsm);
+    ASSERT_TRUE(r);
+    ReceivedCall call;
+    ASSERT_TRUE(client_.waitFor(16, 1, &call)) << server_.log();
+    EXPECT_EQ(call.vers, 4u);
+    xdr::Reader rd(reinterpret_cast<const uint8_t*>(call.args.data()), call.args.size());
+    EXPECT_EQ(rd.var(1024), "hostZ");
+    EXPECT_EQ(rd.i32(), 9);
+    EXPECT_EQ(rd.fixed(16), "0123456789abcdef");
+    EXPECT_TRUE(rd.ok() && rd.remaining() == 0);
+    // Forgotten once told: a second notice calls nobody.
+    r = rawCall(1, 6, statChange("hostZ", 11), kNsm);
+    ASSERT_TRUE(r);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_EQ(client_.count(100021, 16), 1u);
 }
 
 TEST_F(NsmTest, ANoticeUnderAnotherNameReleasesOnlyTheHostThatLockedByAddress) {

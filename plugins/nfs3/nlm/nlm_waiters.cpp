@@ -71,7 +71,8 @@ dfs_err_t Waiters::lockBlocking(BlockedRequest req) {
             return dfs_err_t{DFS_ERR_SHUTDOWN, 0};
         }
         for (const auto& [k, other] : entries_) {
-            if (other->state != Entry::State::granting && sameLock(other->req, e->req)) {
+            bool waiting = other->state == Entry::State::queuing || other->state == Entry::State::queued;
+            if (waiting && sameLock(other->req, e->req)) {
                 return dfs_err_t{DFS_PENDING, 0};  // a re-sent request: still queued
             }
         }

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace dfs::nsm {
 namespace {
@@ -100,6 +101,17 @@ bool Monitor::load(std::string& why) {
                     if (unhex(name, h.name)) {
                         h.address = addr == "-" ? std::string() : addr;
                         h.byNlm = byNlm != 0;
+                        std::string tag;
+                        while (ls >> tag && tag == "reg") {
+                            std::string ca;
+                            std::string mn;
+                            std::string pv;
+                            Registration r;
+                            ls >> ca >> mn >> r.prog >> r.vers >> r.proc >> pv;
+                            if (ls && unhex(ca, r.callerAddress) && unhex(mn, r.myName) && unhex(pv, r.priv)) {
+                                h.registrations.push_back(r);
+                            }
+                        }
                         hosts_[h.name] = h;
                     }
                 }
@@ -122,8 +134,12 @@ bool Monitor::saveLocked(std::string& why) {
         std::ofstream out(tmp, std::ios::trunc);
         out << kMagic << "\nstate " << state_ << "\n";
         for (const auto& [n, h] : hosts_) {
-            out << "host " << hex(h.name) << " " << (h.byNlm ? 1 : 0) << " " << (h.address.empty() ? "-" : h.address)
-                << "\n";
+            out << "host " << hex(h.name) << " " << (h.byNlm ? 1 : 0) << " " << (h.address.empty() ? "-" : h.address);
+            for (const auto& r : h.registrations) {
+                out << " reg " << hex(r.callerAddress) << " " << hex(r.myName) << " " << r.prog << " " << r.vers << " "
+                    << r.proc << " " << hex(r.priv);
+            }
+            out << "\n";
         }
         out.flush();
         if (!out) {
@@ -144,14 +160,28 @@ int32_t Monitor::state() {
     return state_;
 }
 
-void Monitor::monitor(std::string_view name, std::string_view address, bool byNlm) {
+void Monitor::monitor(std::string_view name, std::string_view address, bool byNlm, const Registration* reg) {
     std::lock_guard<std::mutex> g(mu_);
     auto it = hosts_.find(std::string(name));
     std::string addr = numericAddress(address) ? std::string(address) : std::string();
-    if (it != hosts_.end() && it->second.address == addr && (it->second.byNlm || !byNlm)) {
+    if (reg == nullptr && it != hosts_.end() && it->second.address == addr && (it->second.byNlm || !byNlm)) {
         return;  // known already: nothing to write
     }
-    MonitoredHost h{std::string(name), addr, byNlm || (it != hosts_.end() && it->second.byNlm)};
+    MonitoredHost h{std::string(name), addr, byNlm || (it != hosts_.end() && it->second.byNlm), {}};
+    if (it != hosts_.end()) {
+        h.registrations = it->second.registrations;
+        if (h.address.empty()) {
+            h.address = it->second.address;
+        }
+    }
+    if (reg != nullptr) {
+        // One registration per caller and procedure: a repeated SM_MON replaces its priv.
+        std::erase_if(h.registrations, [&](const Registration& r) {
+            return r.callerAddress == reg->callerAddress && r.prog == reg->prog && r.vers == reg->vers &&
+                   r.proc == reg->proc;
+        });
+        h.registrations.push_back(*reg);
+    }
     hosts_[h.name] = h;
     std::string why;
     if (!saveLocked(why)) {
@@ -178,9 +208,11 @@ void Monitor::unmonitorAll() {
     }
 }
 
-std::vector<std::string> Monitor::rebooted(std::string_view name, std::string_view address) {
+Rebooted Monitor::rebooted(std::string_view name, std::string_view address) {
     std::lock_guard<std::mutex> g(mu_);
-    std::vector<std::string> names{std::string(name)};
+    Rebooted out;
+    std::vector<std::string>& names = out.names;
+    names.push_back(std::string(name));
     // By name; and a host that locked under its numeric address as caller_name is the
     // host at that address. Other hosts at the same address are not touched: several
     // clients may share one behind NAT, or be on one machine.
@@ -190,6 +222,8 @@ std::vector<std::string> Monitor::rebooted(std::string_view name, std::string_vi
             if (it->first != name) {
                 names.push_back(it->first);
             }
+            out.registrations.insert(out.registrations.end(), it->second.registrations.begin(),
+                                     it->second.registrations.end());
             it = hosts_.erase(it);
         } else {
             ++it;
@@ -199,7 +233,33 @@ std::vector<std::string> Monitor::rebooted(std::string_view name, std::string_vi
     if (!saveLocked(why)) {
         host_.warn("event=nsm_save_failed reason=\"" + why + "\"");
     }
-    return names;
+    return out;
+}
+
+void Monitor::callBack(const std::vector<Registration>& regs, std::string_view monName, int32_t state) {
+    for (const auto& r : regs) {
+        if (!numericAddress(r.callerAddress) || rpc_.call == nullptr) {
+            continue;
+        }
+        std::vector<uint8_t> b(16 + kMaxStrLen + kPrivSize);
+        xdr::Writer w(b.data(), b.size());
+        w.var(monName.substr(0, kMaxStrLen));
+        w.i32(state);
+        std::string priv = r.priv;
+        priv.resize(kPrivSize, '\0');
+        w.fixed(priv);
+        auto t = makeStruct<dfs_rpc_target_t>();
+        t.transport = DFS_RPC_UDP;
+        t.address = toC(r.callerAddress);
+        t.port = 0;
+        t.prog = r.prog;
+        t.vers = r.vers;
+        t.proc = r.proc;
+        t.timeout_ms = settings_.timeoutMs;
+        std::string args(reinterpret_cast<const char*>(b.data()), w.size());
+        (void)rpc_.call(host_.raw().ctx, &t, toBytes(args), [](void*, dfs_err_t, dfs_rpc_accept_stat_t, dfs_bytes_t) {},
+                        nullptr);
+    }
 }
 
 std::vector<MonitoredHost> Monitor::simulateCrash() {

@@ -33,10 +33,29 @@ struct NotifySettings {
     uint32_t retryDelayMs = 1000;
 };
 
+// An SM_MON registration: who to tell (SM_MON's caller, at its address) when the host
+// reboots, with which procedure, and the 16 private bytes to hand back (sm_status).
+struct Registration {
+    std::string callerAddress;
+    std::string myName;
+    uint32_t prog = 0;
+    uint32_t vers = 0;
+    uint32_t proc = 0;
+    std::string priv;
+};
+
 struct MonitoredHost {
     std::string name;     // mon_name / NLM caller_name
     std::string address;  // where its NSM is (numeric), empty if unknown
     bool byNlm = true;    // added by NLM rather than by SM_MON
+    std::vector<Registration> registrations;
+};
+
+// What a reboot notice concerns: the NLM client names to release and the SM_MON
+// registrations to call back.
+struct Rebooted {
+    std::vector<std::string> names;
+    std::vector<Registration> registrations;
 };
 
 class Monitor : public std::enable_shared_from_this<Monitor> {
@@ -51,14 +70,17 @@ public:
     int32_t state();
     const std::string& myName() const { return myName_; }
 
-    void monitor(std::string_view name, std::string_view address, bool byNlm);
+    void monitor(std::string_view name, std::string_view address, bool byNlm, const Registration* reg = nullptr);
     bool unmonitor(std::string_view name);
     // SM_UNMON_ALL: forgets the hosts added by SM_MON (NLM's own stay).
     void unmonitorAll();
     // The host `name`, whose notice came from `address`, rebooted: forgets it and returns
     // every name under which it may hold locks (`name`, and `address` if a host locked
     // under that name).
-    std::vector<std::string> rebooted(std::string_view name, std::string_view address);
+    Rebooted rebooted(std::string_view name, std::string_view address);
+    // Calls each registration's procedure with sm_status {mon_name, state, priv}
+    // (XNFS 11.2), once (UDP retransmits within the call's time).
+    void callBack(const std::vector<Registration>& regs, std::string_view monName, int32_t state);
     // SM_SIMU_CRASH: the state moves on by two (still odd) and every host is returned to
     // be released and notified.
     std::vector<MonitoredHost> simulateCrash();

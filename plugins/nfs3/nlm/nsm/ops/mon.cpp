@@ -1,7 +1,8 @@
 // SM_MON: XNFS 11.3.3. Starts monitoring `mon_name` (kept in the persisted list, so it
-// hears SM_NOTIFY after this server restarts). The host's address is the mon_name when
-// that is numeric; the my_id callback of a reboot notice is not made (see
-// docs/LOCKING.md: NLM in this process is the only local lock manager).
+// hears SM_NOTIFY after this server restarts; its address is the mon_name when that is
+// numeric) and registers `my_id`: when the host's reboot notice comes, the caller's
+// procedure my_prog/my_vers/my_proc is called at the caller's address with sm_status
+// {mon_name, state, priv}.
 #include "../../nlm_ops.hpp"
 #include "../nsm_xdr.hpp"
 
@@ -12,7 +13,14 @@ Outcome nsmMon(Call& c) {
     if (!nsm::decodeMon(c.args(), a)) {
         return Outcome::kGarbage;
     }
-    c.inst().monitor().monitor(a.id.monName, a.id.monName, false);
+    nsm::Registration reg;
+    reg.callerAddress = std::string(c.clientAddr());
+    reg.myName = std::string(a.id.myId.myName);
+    reg.prog = a.id.myId.prog;
+    reg.vers = a.id.myId.vers;
+    reg.proc = a.id.myId.proc;
+    reg.priv = std::string(a.priv);
+    c.inst().monitor().monitor(a.id.monName, a.id.monName, false, &reg);
     c.out().u32(nsm::kStatSucc);
     c.out().i32(c.inst().monitor().state());
     return Outcome::kReplied;
