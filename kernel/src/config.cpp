@@ -491,6 +491,11 @@ Config defaultConfig() {
     nfs3.kind = DFS_PLUGIN_PROTOCOL;
     nfs3.plugin = "nfs3";
     c.services["protocol.nfs3"] = nfs3;
+    ServiceConfig nlm;
+    nlm.name = "nlm";
+    nlm.kind = DFS_PLUGIN_PROTOCOL;
+    nlm.plugin = "nlm";
+    c.services["protocol.nlm"] = nlm;
     c.source = "embedded default";
     return c;
 }

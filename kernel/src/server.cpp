@@ -55,7 +55,8 @@ struct ServiceInstance {
 namespace {
 
 std::shared_ptr<ServiceInstance> createService(PluginRegistry& plugins, HostServices* services,
-                                               const ServiceConfig& sc, std::string& error) {
+                                               const ServiceConfig& sc, const std::string& dataDir,
+                                               std::string& error) {
     auto lib = plugins.get(sc.kind, sc.plugin, error);
     if (!lib) {
         error = sc.name + ": " + error;
@@ -65,8 +66,12 @@ std::shared_ptr<ServiceInstance> createService(PluginRegistry& plugins, HostServ
     si->cfg = sc;
     si->lib = lib;
     si->host = std::make_unique<HostContext>(sc.name, sc.kind, services);
+    // Like stores, services get the data directory for what they keep (NSM's host list),
+    // unless their table names one.
+    std::map<std::string, std::string> params = sc.params;
+    params.emplace("data_dir", dataDir);
     std::vector<dfs_kv_t> kvs;
-    for (const auto& [k, v] : sc.params) {
+    for (const auto& [k, v] : params) {
         kvs.push_back(dfs_kv_t{toC(k), toC(v)});
     }
     auto cfg = makeStruct<dfs_config_t>();
@@ -277,7 +282,7 @@ bool Server::apply(const Config& cfg, std::string& error) {
             next[key] = it->second;
             continue;
         }
-        auto si = createService(*plugins_, services_.get(), sc, error);
+        auto si = createService(*plugins_, services_.get(), sc, dataDir_, error);
         if (!si) {
             return false;
         }

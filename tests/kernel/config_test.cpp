@@ -96,6 +96,7 @@ TEST(ConfigTest, EmbeddedDefaultIsValid) {
     EXPECT_EQ(c.shares[0].clients, (std::vector<std::string>{"127.0.0.0/8", "::1"}));
     EXPECT_EQ(c.services.count("auth.unix"), 1u);
     EXPECT_EQ(c.services.count("protocol.nfs3"), 1u);
+    EXPECT_EQ(c.services.count("protocol.nlm"), 1u);
 }
 
 struct BadCase {

@@ -84,7 +84,7 @@ dfs_err_t create(const dfs_host_api_t* host, const dfs_config_t* config, void** 
     dfs::Host h(host);
     dfs::Config cfg(config);
     for (const auto& [k, v] : cfg.all()) {
-        if (k != "allow_none") {
+        if (k != "allow_none" && k != "data_dir") {
             h.error("auth unix: unknown config key '" + k + "'");
             return dfs_err_t{DFS_ERR_INVAL, 0};
         }

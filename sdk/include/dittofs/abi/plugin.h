@@ -72,10 +72,11 @@ typedef struct dfs_plugin_desc {
     /* Creates an instance from its configuration. `host` stays valid until destroy().
      * On success *instance is the plugin's own pointer, passed back as `inst` to every
      * slot of `ops`. Errors are returned, never thrown; the plugin logs why.
-     * The config holds the keys of the instance's table in the config file; for store
-     * plugins the kernel always adds `data_dir` (the server's data directory, absolute),
-     * against which relative paths in the config resolve. A plugin should refuse keys
-     * it does not know (a typo must not pass silently) but must accept `data_dir`. */
+     * The config holds the keys of the instance's table in the config file; the kernel
+     * always adds `data_dir` (the server's data directory, absolute; for protocol and
+     * auth plugins only when their table does not set it), against which relative paths
+     * in the config resolve. A plugin should refuse keys it does not know (a typo must
+     * not pass silently) but must accept `data_dir`. */
     dfs_err_t (*create)(const struct dfs_host_api* host, const dfs_config_t* config,
                         void** instance);
 
