@@ -5,69 +5,7 @@
 #include "nfs3_instance.hpp"
 
 #include <dittofs/abi/dittofs.h>
-#include <dittofs/cpp/plugin.hpp>
-#include <dittofs/cpp/views.hpp>
+#include <dittofs/cpp/protocol.hpp>
 
-#include <string>
-
-DFS_PLUGIN_INFO(DFS_PLUGIN_PROTOCOL, "nfs3", "1.0.0");
-
-namespace dfs::nfs3 {
-namespace {
-
-dfs_err_t create(const dfs_host_api_t* host, const dfs_config_t* config, void** instance) {
-    Host h(host);
-    return guard(h, "nfs3.create", [&]() -> dfs_err_t {
-        std::string why;
-        auto s = parseSettings(Config(config), why);
-        if (!s.ok()) {
-            h.error("event=nfs3_config_refused reason=\"" + why + "\"");
-            return s.toC();
-        }
-        *instance = new Instance(host, *s);
-        return kOk;
-    });
-}
-
-void destroy(void* instance) { delete static_cast<Instance*>(instance); }
-
-dfs_err_t onStart(void* inst) {
-    auto* self = static_cast<Instance*>(inst);
-    return guard(self->host(), "nfs3.start", [&] { return self->start(); });
-}
-
-void onStop(void* inst) {
-    auto* self = static_cast<Instance*>(inst);
-    (void)guard(self->host(), "nfs3.stop", [&] {
-        self->stop();
-        return kOk;
-    });
-}
-
-const dfs_protocol_ops_t kOps = [] {
-    auto o = makeStruct<dfs_protocol_ops_t>();
-    o.dfs_on_start = onStart;
-    o.dfs_on_stop = onStop;
-    return o;
-}();
-
-const dfs_plugin_desc_t kDesc = [] {
-    auto d = makeStruct<dfs_plugin_desc_t>();
-    d.abi_major = DFS_ABI_MAJOR;
-    d.abi_minor = DFS_ABI_MINOR;
-    d.kind = DFS_PLUGIN_PROTOCOL;
-    d.name = "nfs3";
-    d.version = "1.0.0";
-    d.description = "NFSv3 (RFC 1813) with MOUNT v3";
-    d.create = create;
-    d.destroy = destroy;
-    d.ops = &kOps;
-    return d;
-}();
-
-}  // namespace
-}  // namespace dfs::nfs3
-
-extern "C" DFS_API_EXPORT const dfs_plugin_desc_t* dfs_plugin_entry_v1(const dfs_host_api_t* /*host*/) {
-    return &dfs::nfs3::kDesc;
-}
+DFS_EXPORT_PROTOCOL(dfs::nfs3::Instance, dfs::nfs3::parseSettings, "nfs3", "1.0.0",
+                    "NFSv3 (RFC 1813) with MOUNT v3")
