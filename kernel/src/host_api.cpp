@@ -85,6 +85,16 @@ std::map<std::string, int64_t> Metrics::snapshot() const {
     return counters_;
 }
 
+ConfigTable::ConfigTable(const std::map<std::string, std::string>& params) {
+    kvs_.reserve(params.size());
+    for (const auto& [k, v] : params) {
+        kvs_.push_back(dfs_kv_t{toC(k), toC(v)});
+    }
+    cfg_ = makeStruct<dfs_config_t>();
+    cfg_.count = static_cast<uint32_t>(kvs_.size());
+    cfg_.items = kvs_.data();
+}
+
 HostContext::HostContext(std::string who, dfs_plugin_kind_t kind, HostServices* services)
     : who_(std::move(who)), services_(services) {
     api_ = makeStruct<dfs_host_api_t>();

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace dfs::kernel {
 
@@ -63,6 +64,18 @@ private:
     std::string who_;
     HostServices* services_;
     dfs_host_api_t api_{};
+};
+
+// A plugin instance's configuration as the ABI passes it: views into `params`, which
+// must outlive this object.
+class ConfigTable {
+public:
+    explicit ConfigTable(const std::map<std::string, std::string>& params);
+    const dfs_config_t* get() const { return &cfg_; }
+
+private:
+    std::vector<dfs_kv_t> kvs_;
+    dfs_config_t cfg_{};
 };
 
 // The VFS and identity tables (vfs_table.cpp); their ctx is a HostContext.

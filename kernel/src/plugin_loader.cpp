@@ -97,10 +97,13 @@ std::vector<PluginCandidate> scanPluginDirs(const std::vector<std::string>& dirs
 PluginRegistry::PluginRegistry(HostServices* services) : services_(services) {}
 PluginRegistry::~PluginRegistry() = default;
 
-void PluginRegistry::setDirs(std::vector<std::string> dirs) { dirs_ = std::move(dirs); }
+void PluginRegistry::setDirs(std::vector<std::string> dirs) {
+    dirs_ = std::move(dirs);
+    scanned_ = scanPluginDirs(dirs_);
+}
 
 LoadedLibraryPtr PluginRegistry::get(dfs_plugin_kind_t kind, const std::string& name, std::string& error) {
-    for (const auto& c : scanPluginDirs(dirs_)) {
+    for (const auto& c : scanned_) {
         if (c.info.kind != kind || name != c.info.name) {
             continue;
         }

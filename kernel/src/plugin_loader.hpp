@@ -67,9 +67,11 @@ public:
     explicit PluginRegistry(HostServices* services);
     ~PluginRegistry();
 
+    // Sets the directories and scans them once; get() looks plugins up in that scan, so a
+    // start or reload reads each library's record once, not once per store or service.
     void setDirs(std::vector<std::string> dirs);
     const std::vector<std::string>& dirs() const { return dirs_; }
-    std::vector<PluginCandidate> scan() const { return scanPluginDirs(dirs_); }
+    const std::vector<PluginCandidate>& scan() const { return scanned_; }
 
     // The loaded library of that kind and name (loading it on first use); nullptr with
     // `error` set when none is found or it is refused.
@@ -80,6 +82,7 @@ public:
 private:
     HostServices* services_;
     std::vector<std::string> dirs_;
+    std::vector<PluginCandidate> scanned_;
     std::mutex mutex_;
     std::map<std::string, LoadedLibraryPtr> byPath_;
 };

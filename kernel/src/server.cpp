@@ -70,14 +70,8 @@ std::shared_ptr<ServiceInstance> createService(PluginRegistry& plugins, HostServ
     // unless their table names one.
     std::map<std::string, std::string> params = sc.params;
     params.emplace("data_dir", dataDir);
-    std::vector<dfs_kv_t> kvs;
-    for (const auto& [k, v] : params) {
-        kvs.push_back(dfs_kv_t{toC(k), toC(v)});
-    }
-    auto cfg = makeStruct<dfs_config_t>();
-    cfg.count = static_cast<uint32_t>(kvs.size());
-    cfg.items = kvs.data();
-    dfs_err_t e = lib->desc().create(si->host->api(), &cfg, &si->inst);
+    ConfigTable cfg(params);
+    dfs_err_t e = lib->desc().create(si->host->api(), cfg.get(), &si->inst);
     if (e.code != DFS_OK) {
         si->inst = nullptr;
         error = sc.name + ": plugin '" + sc.plugin + "' refused its config: " + statusName(e.code);

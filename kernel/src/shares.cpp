@@ -69,15 +69,9 @@ StoreInstancePtr ShareRegistry::openStore(const StoreConfig& sc, std::string& er
     // Every store gets the data directory, so relative paths in its config resolve there.
     std::map<std::string, std::string> params = sc.params;
     params["data_dir"] = dataDir_;
-    std::vector<dfs_kv_t> kvs;
-    for (const auto& [k, v] : params) {
-        kvs.push_back(dfs_kv_t{toC(k), toC(v)});
-    }
-    auto cfg = makeStruct<dfs_config_t>();
-    cfg.count = static_cast<uint32_t>(kvs.size());
-    cfg.items = kvs.data();
+    ConfigTable cfg(params);
     void* inst = nullptr;
-    dfs_err_t e = lib->desc().create(si->host_->api(), &cfg, &inst);
+    dfs_err_t e = lib->desc().create(si->host_->api(), cfg.get(), &inst);
     if (e.code != DFS_OK || inst == nullptr) {
         error = std::string(sc.kind == DFS_PLUGIN_METADATA_STORE ? "metadata." : "blocks.") + sc.name +
                 ": plugin '" + sc.plugin + "' could not open it: " + statusName(e.code) +

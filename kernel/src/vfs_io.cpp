@@ -3,6 +3,7 @@
 
 #include "log.hpp"
 
+#include <dittofs/cpp/attr.hpp>
 #include <dittofs/cpp/views.hpp>
 
 #include <algorithm>
@@ -313,11 +314,8 @@ Status Vfs::setxattr(const dfs_cred_t& cred, const dfs_fh_t* fh, std::string_vie
     if (r->share->cfg.readOnly) {
         return err(DFS_ERR_ROFS);
     }
-    if (name.empty() || name.size() > DFS_XATTR_NAME_MAX) {
-        return err(name.empty() ? DFS_ERR_INVAL : DFS_ERR_NAMETOOLONG);
-    }
-    if (value.size() > DFS_XATTR_VALUE_MAX) {
-        return err(DFS_ERR_FBIG);
+    if (Status s = checkSetxattr(name, value, flags); !s.ok()) {
+        return s;
     }
     if (!mayAccess(r->attr, r->cred, kMayWrite)) {
         return err(DFS_ERR_ACCES);

@@ -106,7 +106,6 @@ public:
     // The local address a call arrived on (numeric), for rpcbind's universal addresses.
     std::string localAddressOf(void* token) const;
     uint32_t portmapPort() const { return portmapPort_; }
-    uint64_t drcHits() const { return drc_.hits(); }
 
     // Entry points for listeners (I/O threads).
     void onRecord(const std::shared_ptr<class Sender>& from, std::shared_ptr<Bytes> record);
@@ -154,7 +153,6 @@ public:
     virtual void callDone() {}
     virtual dfs_rpc_transport_t transport() const = 0;
     virtual const std::string& peerAddress() const = 0;  // numeric, no port
-    virtual uint32_t peerPort() const = 0;
     virtual const std::string& localAddress() const = 0;
     virtual uint64_t id() const = 0;
 };

@@ -56,7 +56,6 @@ public:
         auto re = socket_.remote_endpoint(ec);
         if (!ec) {
             peer_ = addressString(re.address());
-            peerPort_ = re.port();
         }
         auto le = socket_.local_endpoint(ec);
         if (!ec) {
@@ -103,7 +102,6 @@ public:
 
     dfs_rpc_transport_t transport() const override { return DFS_RPC_TCP; }
     const std::string& peerAddress() const override { return peer_; }
-    uint32_t peerPort() const override { return peerPort_; }
     const std::string& localAddress() const override { return local_; }
     uint64_t id() const override { return id_; }
 
@@ -192,7 +190,6 @@ private:
     uint32_t maxInFlight_;
     uint64_t id_;
     std::string peer_;
-    uint32_t peerPort_ = 0;
     std::string local_;
     uint8_t mark_[4] = {};
     std::shared_ptr<Bytes> record_;
@@ -285,7 +282,6 @@ public:
     void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) override;
     dfs_rpc_transport_t transport() const override { return DFS_RPC_UDP; }
     const std::string& peerAddress() const override { return peer_; }
-    uint32_t peerPort() const override { return endpoint_.port(); }
     const std::string& localAddress() const override { return local_; }
     uint64_t id() const override { return id_; }
 

@@ -68,26 +68,7 @@ struct Node {
 
 using NodePtr = std::unique_ptr<Node>;
 
-bool validType(dfs_ftype_t t) {
-    switch (t) {
-    case DFS_TYPE_REG:
-    case DFS_TYPE_DIR:
-    case DFS_TYPE_BLK:
-    case DFS_TYPE_CHR:
-    case DFS_TYPE_LNK:
-    case DFS_TYPE_SOCK:
-    case DFS_TYPE_FIFO:
-        return true;
-    default:
-        return false;
-    }
-}
 
-// A name a create, link or rename may give; "." and ".." are never an entry.
-Status checkNewName(std::string_view name) {
-    dfs_status_t c = dfs::checkName(name);
-    return c == DFS_OK ? Status{} : Status(makeError(c));
-}
 
 
 
@@ -179,7 +160,7 @@ public:
     Status create(uint64_t dir, std::string_view name, const dfs_create_args_t& args, dfs_time_t now,
                   dfs_attr_t& out, bool& existed) override {
         existed = false;
-        if (!validType(args.type)) {
+        if (!dfs::validType(args.type)) {
             return makeError(DFS_ERR_BADTYPE);
         }
         if (args.how < DFS_CREATE_GUARDED || args.how > DFS_CREATE_EXCLUSIVE) {
@@ -194,7 +175,7 @@ public:
         if (!d.ok()) {
             return d.error();
         }
-        if (Status s = checkNewName(name); !s.ok()) {
+        if (Status s = dfs::checkNewName(name); !s.ok()) {
             return s;
         }
         Node& parent = **d;
@@ -244,7 +225,7 @@ public:
         if (!d.ok()) {
             return d.error();
         }
-        if (Status s = checkNewName(name); !s.ok()) {
+        if (Status s = dfs::checkNewName(name); !s.ok()) {
             return s;
         }
         if (n->isDir()) {
@@ -272,7 +253,7 @@ public:
         if (!d.ok()) {
             return d.error();
         }
-        if (Status s = checkNewName(name); !s.ok()) {
+        if (Status s = dfs::checkNewName(name); !s.ok()) {
             return s;
         }
         Node& parent = **d;
@@ -309,10 +290,10 @@ public:
         if (!dd.ok()) {
             return dd.error();
         }
-        if (Status s = checkNewName(srcName); !s.ok()) {
+        if (Status s = dfs::checkNewName(srcName); !s.ok()) {
             return s;
         }
-        if (Status s = checkNewName(dstName); !s.ok()) {
+        if (Status s = dfs::checkNewName(dstName); !s.ok()) {
             return s;
         }
         Node& from = **sd;
@@ -439,14 +420,8 @@ public:
         if (n == nullptr) {
             return makeError(DFS_ERR_STALE);
         }
-        if (Status s = dfs::checkXattrName(name); !s.ok()) {
+        if (Status s = dfs::checkSetxattr(name, value, flags); !s.ok()) {
             return s;
-        }
-        if (value.size() > DFS_XATTR_VALUE_MAX) {
-            return makeError(DFS_ERR_FBIG);
-        }
-        if ((flags & DFS_XATTR_CREATE) != 0 && (flags & DFS_XATTR_REPLACE) != 0) {
-            return makeError(DFS_ERR_INVAL);
         }
         auto it = n->xattrs.find(name);
         if (it != n->xattrs.end() && (flags & DFS_XATTR_CREATE) != 0) {

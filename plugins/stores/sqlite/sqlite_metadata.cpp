@@ -330,14 +330,8 @@ Result<std::vector<std::string>> SqliteMetadataStore::listxattr(uint64_t ino) {
 
 Status SqliteMetadataStore::setxattr(uint64_t ino, std::string_view name, std::string_view value, uint32_t flags,
                                      dfs_time_t now) {
-    if (Status s = dfs::checkXattrName(name); !s.ok()) {
+    if (Status s = dfs::checkSetxattr(name, value, flags); !s.ok()) {
         return s;
-    }
-    if (value.size() > DFS_XATTR_VALUE_MAX) {
-        return makeError(DFS_ERR_FBIG);
-    }
-    if ((flags & DFS_XATTR_CREATE) != 0 && (flags & DFS_XATTR_REPLACE) != 0) {
-        return makeError(DFS_ERR_INVAL);
     }
     return inWriteTxn([&](Connection& c) -> Status {
         auto n = loadInode(c, ino);

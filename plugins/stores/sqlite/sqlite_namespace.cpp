@@ -18,26 +18,7 @@ namespace {
 
 constexpr uint32_t kMaxLinks = 65000;
 
-bool validType(dfs_ftype_t t) {
-    switch (t) {
-    case DFS_TYPE_REG:
-    case DFS_TYPE_DIR:
-    case DFS_TYPE_BLK:
-    case DFS_TYPE_CHR:
-    case DFS_TYPE_LNK:
-    case DFS_TYPE_SOCK:
-    case DFS_TYPE_FIFO:
-        return true;
-    default:
-        return false;
-    }
-}
 
-// A name a create, link, remove or rename may use; "." and ".." are never entries.
-Status checkNewName(std::string_view name) {
-    dfs_status_t c = checkName(name);
-    return c == DFS_OK ? okStatus() : Status(makeError(c));
-}
 
 }  // namespace
 
@@ -62,7 +43,7 @@ Status SqliteMetadataStore::setattr(uint64_t ino, const dfs_setattr_t& sa, dfs_t
 Status SqliteMetadataStore::create(uint64_t dir, std::string_view name, const dfs_create_args_t& args,
                                    dfs_time_t now, dfs_attr_t& out, bool& existed) {
     existed = false;
-    if (!validType(args.type)) {
+    if (!dfs::validType(args.type)) {
         return makeError(DFS_ERR_BADTYPE);
     }
     if (args.how < DFS_CREATE_GUARDED || args.how > DFS_CREATE_EXCLUSIVE) {
@@ -77,7 +58,7 @@ Status SqliteMetadataStore::create(uint64_t dir, std::string_view name, const df
         if (!d.ok()) {
             return d.error();
         }
-        if (Status s = checkNewName(name); !s.ok()) {
+        if (Status s = dfs::checkNewName(name); !s.ok()) {
             return s;
         }
         auto old = findEntry(c, dir, name);
@@ -167,7 +148,7 @@ Status SqliteMetadataStore::link(uint64_t ino, uint64_t dir, std::string_view na
         if (!d.ok()) {
             return d.error();
         }
-        if (Status s = checkNewName(name); !s.ok()) {
+        if (Status s = dfs::checkNewName(name); !s.ok()) {
             return s;
         }
         if (isDir(*n)) {
@@ -206,7 +187,7 @@ Status SqliteMetadataStore::remove(uint64_t dir, std::string_view name, uint32_t
         if (!d.ok()) {
             return d.error();
         }
-        if (Status s = checkNewName(name); !s.ok()) {
+        if (Status s = dfs::checkNewName(name); !s.ok()) {
             return s;
         }
         auto ino = findEntry(c, dir, name);
@@ -269,10 +250,10 @@ Status SqliteMetadataStore::rename(uint64_t srcDir, std::string_view srcName, ui
         }
         Inode& from = *sd;
         Inode& to = other ? *other : from;
-        if (Status s = checkNewName(srcName); !s.ok()) {
+        if (Status s = dfs::checkNewName(srcName); !s.ok()) {
             return s;
         }
-        if (Status s = checkNewName(dstName); !s.ok()) {
+        if (Status s = dfs::checkNewName(dstName); !s.ok()) {
             return s;
         }
         auto srcIno = findEntry(c, srcDir, srcName);

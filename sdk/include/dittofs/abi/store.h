@@ -116,7 +116,9 @@ typedef struct dfs_metadata_store_ops {
      * or the directory ends; *eof = 1 when the last entry was delivered. Required.
      * Clarified: *eof = 1 also when no entry follows the cookie (an empty directory),
      * and 0 whenever the sink refused an entry; that entry comes first when the listing
-     * resumes from the cookie of the last entry taken. */
+     * resumes from the cookie of the last entry taken. The sink never calls back into
+     * the store (the kernel copies entries out and works on them after the call), so a
+     * store may hold its own resources across the sink calls. */
     dfs_err_t (*readdir)(void* inst, uint64_t dir, uint64_t cookie, dfs_dirent_sink_fn sink,
                          void* sink_ctx, int32_t* eof);
 

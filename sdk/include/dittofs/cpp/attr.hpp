@@ -7,6 +7,7 @@
 
 #include <dittofs/abi/fs.h>
 #include <dittofs/cpp/result.hpp>
+#include <dittofs/cpp/views.hpp>
 
 #include <algorithm>
 #include <string_view>
@@ -57,6 +58,28 @@ inline Status applySetattr(dfs_attr_t& a, const dfs_setattr_t& sa, dfs_time_t no
     return okStatus();
 }
 
+// The object types a store can create (fs.h).
+inline bool validType(dfs_ftype_t t) {
+    switch (t) {
+    case DFS_TYPE_REG:
+    case DFS_TYPE_DIR:
+    case DFS_TYPE_BLK:
+    case DFS_TYPE_CHR:
+    case DFS_TYPE_LNK:
+    case DFS_TYPE_SOCK:
+    case DFS_TYPE_FIFO:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// A name a create, link, remove or rename may use; "." and ".." are never entries.
+inline Status checkNewName(std::string_view name) {
+    dfs_status_t c = checkName(name);
+    return c == DFS_OK ? okStatus() : Status(makeError(c));
+}
+
 // An extended attribute name a store accepts (store.h, xattrs).
 inline Status checkXattrName(std::string_view name) {
     if (name.empty() || name.find('\0') != std::string_view::npos) {
@@ -64,6 +87,20 @@ inline Status checkXattrName(std::string_view name) {
     }
     if (name.size() > DFS_XATTR_NAME_MAX) {
         return makeError(DFS_ERR_NAMETOOLONG);
+    }
+    return okStatus();
+}
+
+// The arguments of a setxattr, checked the same way by the VFS and every store.
+inline Status checkSetxattr(std::string_view name, std::string_view value, uint32_t flags) {
+    if (Status s = checkXattrName(name); !s.ok()) {
+        return s;
+    }
+    if (value.size() > DFS_XATTR_VALUE_MAX) {
+        return makeError(DFS_ERR_FBIG);
+    }
+    if ((flags & DFS_XATTR_CREATE) != 0 && (flags & DFS_XATTR_REPLACE) != 0) {
+        return makeError(DFS_ERR_INVAL);
     }
     return okStatus();
 }
