@@ -46,6 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             checkLock(a.lock, vers, size);
         }
     }
+    if (ShareArgs a; decodeShareArgs(in, a)) {
+        check(a.cookie.size() <= kMaxNetobj && a.share.callerName.size() <= kMaxStrLen);
+        check(a.share.fh.size() <= kMaxNetobj && a.share.oh.size() <= kMaxNetobj);
+        check(a.share.mode <= 3 && a.share.access <= 3);
+    }
     if (NotifyArgs a; decodeNotifyArgs(in, a)) {
         check(a.name.size() <= kMaxNameLen);
     }

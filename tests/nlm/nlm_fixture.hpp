@@ -65,6 +65,13 @@ protected:
     virtual std::string storesSection() const {
         return "[metadata.m]\nplugin = \"mem\"\nroot_mode = \"0777\"\n[blocks.b]\nplugin = \"mem\"\n";
     }
+    // Files and handles that survive a restart (sqlite + localfs), and a grace period long
+    // enough that only the clients can end it.
+    static std::string persistentStoresSection() {
+        return "[locks]\ngrace_seconds = 120\n"
+               "[metadata.m]\nplugin = \"sqlite\"\npath = \"meta.db\"\nroot_mode = \"0777\"\n"
+               "[blocks.b]\nplugin = \"localfs\"\nroot = \"blocks\"\n";
+    }
 
     void connectAll() {
         nlmPort_ = server_.port("nlm");

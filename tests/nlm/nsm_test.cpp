@@ -215,15 +215,9 @@ TEST_F(NsmTest, SimulatedCrashReleasesAndNotifies) {
 namespace dfs::nlm::itest {
 namespace {
 
-// Files and handles that survive a restart (sqlite + localfs), and a grace period long
-// enough that only the clients can end it.
 class NlmGraceTest : public NlmTest {
 protected:
-    std::string storesSection() const override {
-        return "[locks]\ngrace_seconds = 120\n"
-               "[metadata.m]\nplugin = \"sqlite\"\npath = \"meta.db\"\nroot_mode = \"0777\"\n"
-               "[blocks.b]\nplugin = \"localfs\"\nroot = \"blocks\"\n";
-    }
+    std::string storesSection() const override { return persistentStoresSection(); }
 };
 
 TEST_F(NlmGraceTest, AfterARestartOnlyReclaimsUntilEveryClientIsDone) {

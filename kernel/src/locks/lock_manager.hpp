@@ -56,6 +56,7 @@ struct ShareRequest {
     uint32_t access = 0;  // kShare* bits
     uint32_t deny = 0;
     bool reclaim = false;
+    bool block = true;  // wait for lease breaks (PENDING); false: start them and answer DELAY/EAGAIN
 };
 
 struct OpenGranted {
@@ -153,6 +154,8 @@ public:
     // OPEN upgrade / OPEN_DOWNGRADE of an existing reservation.
     Status changeShare(uint64_t shareId, uint32_t access, uint32_t deny);
     Status closeShare(uint64_t shareId);
+    // NLM UNSHARE: ends the owner's oldest reservation on the file with exactly these bits.
+    Status closeShareMatching(const FileKey& file, const LockOwner& owner, uint32_t access, uint32_t deny);
 
     // ---- Leases, oplocks, delegations ------------------------------------------------
     // Grants what of the requested level does not conflict with other clients' state
@@ -229,6 +232,7 @@ private:
 
     // All below run with mutex_ held.
     Result<Initiated> lockLocked(const LockRequest& req, LockCompletion done, uint64_t ticket, Deferred& d);
+    Status closeShareLocked(uint64_t shareId);
     Result<OpenGranted> openLocked(const ShareRequest& req, OpenCompletion done, uint64_t ticket, Deferred& d);
     Status admitLocked(const LockOwner& owner, bool reclaim) const;
     bool waiterConflict(const FileState& fs, const LockRequest& req, size_t before) const;

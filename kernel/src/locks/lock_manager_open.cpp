@@ -29,6 +29,9 @@ Result<OpenGranted> LockManager::openLocked(const ShareRequest& req, OpenComplet
                                             Deferred& d) {
     AccessKind kind = (req.access & kShareWrite) != 0 ? AccessKind::openWrite : AccessKind::openRead;
     if (breakLeases(req.file, req.owner, kind, d)) {
+        if (!req.block) {
+            return makeError(DFS_ERR_DELAY, EAGAIN);  // the breaks are under way: ask again
+        }
         ticket = ticket != 0 ? ticket : nextTicket();
         BreakWaiter bw;
         bw.kind = BreakWaiter::Kind::open;
@@ -84,8 +87,26 @@ Status LockManager::changeShare(uint64_t shareId, uint32_t access, uint32_t deny
     return okStatus();
 }
 
+Status LockManager::closeShareMatching(const FileKey& file, const LockOwner& owner, uint32_t access, uint32_t deny) {
+    std::lock_guard<std::mutex> g(mutex_);
+    auto fit = files_.find(file);
+    if (fit != files_.end()) {
+        // Ids grow with time, so the first match in the map is the oldest.
+        for (const auto& [id, s] : fit->second.shares) {
+            if (s.owner == owner && s.access == access && s.deny == deny) {
+                return closeShareLocked(id);
+            }
+        }
+    }
+    return lockError(LockFault::notLocked);
+}
+
 Status LockManager::closeShare(uint64_t shareId) {
     std::lock_guard<std::mutex> g(mutex_);
+    return closeShareLocked(shareId);
+}
+
+Status LockManager::closeShareLocked(uint64_t shareId) {
     auto f = shareFile_.find(shareId);
     if (f == shareFile_.end()) {
         return lockError(LockFault::notLocked);

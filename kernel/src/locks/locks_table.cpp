@@ -49,19 +49,28 @@ struct Parsed {
     uint32_t flags = 0;
 };
 
-// Resolves and converts a request; the error is what the plugin gets back.
-Result<Parsed> parse(void* ctx, const dfs_cred_t* cred, const dfs_lock_args_t* in) {
+// The file a handle names, checked like any VFS call (share, client network).
+Result<locks::FileKey> fileOf(void* ctx, const dfs_cred_t* cred, const dfs_fh_t* fh) {
     Vfs* vfs = vfsOf(ctx);
     if (vfs == nullptr || managerOf(ctx) == nullptr) {
         return makeError(DFS_ERR_SHUTDOWN);
     }
+    auto r = vfs->resolve(copyStruct(cred), fh);
+    if (!r.ok()) {
+        return r.error();
+    }
+    return locks::FileKey{r->share->id, r->ino};
+}
+
+// Resolves and converts a request; the error is what the plugin gets back.
+Result<Parsed> parse(void* ctx, const dfs_cred_t* cred, const dfs_lock_args_t* in) {
     if (in == nullptr) {
         return makeError(DFS_ERR_INVAL);
     }
     dfs_lock_args_t a = copyStruct(in);
-    auto r = vfs->resolve(copyStruct(cred), a.fh);
-    if (!r.ok()) {
-        return r.error();
+    auto file = fileOf(ctx, cred, a.fh);
+    if (!file.ok()) {
+        return file.error();
     }
     auto range = locks::makeRange(a.offset, a.length);
     if (!range.ok()) {
@@ -71,12 +80,34 @@ Result<Parsed> parse(void* ctx, const dfs_cred_t* cred, const dfs_lock_args_t* i
         return makeError(DFS_ERR_INVAL);
     }
     Parsed p;
-    p.file = locks::FileKey{r->share->id, r->ino};
+    p.file = *file;
     p.owner = ownerOf(copyStruct(&a.owner));
     p.range = *range;
     p.type = a.type == DFS_LOCK_WRITE ? locks::LockType::write : locks::LockType::read;
     p.flags = a.flags;
     return p;
+}
+
+// A share reservation request; the share bits are the kernel's kShare* bits.
+Result<locks::ShareRequest> parseShare(void* ctx, const dfs_cred_t* cred, const dfs_share_args_t* in) {
+    static_assert(uint32_t{DFS_SHARE_READ} == locks::kShareRead && uint32_t{DFS_SHARE_WRITE} == locks::kShareWrite &&
+                  uint32_t{DFS_SHARE_DELETE} == locks::kShareDelete);
+    if (in == nullptr) {
+        return makeError(DFS_ERR_INVAL);
+    }
+    dfs_share_args_t a = copyStruct(in);
+    auto file = fileOf(ctx, cred, a.fh);
+    if (!file.ok()) {
+        return file.error();
+    }
+    locks::ShareRequest req;
+    req.file = *file;
+    req.owner = ownerOf(copyStruct(&a.owner));
+    req.access = a.access;
+    req.deny = a.deny;
+    req.block = (a.flags & DFS_LOCK_BLOCK) != 0;
+    req.reclaim = (a.flags & DFS_LOCK_RECLAIM) != 0;
+    return req;
 }
 
 const dfs_host_locks_t kLocks = [] {
@@ -165,6 +196,41 @@ const dfs_host_locks_t kLocks = [] {
     t.in_grace = [](void* ctx) -> int32_t {
         LockManager* m = managerOf(ctx);
         return m != nullptr && m->inGrace() ? 1 : 0;
+    };
+    t.share_open = [](void* ctx, const dfs_cred_t* cred, const dfs_share_args_t* args, dfs_share_done_fn done,
+                      void* arg, uint64_t* ticket, uint64_t* shareId) {
+        auto req = parseShare(ctx, cred, args);
+        if (!req.ok()) {
+            return req.toC();
+        }
+        auto r = managerOf(ctx)->openShare(*req, [done, arg](uint64_t tk, Result<uint64_t> id) {
+            if (done != nullptr) {
+                done(arg, tk, id.toC(), id.ok() ? *id : 0);
+            }
+        });
+        if (!r.ok()) {
+            return r.toC();
+        }
+        if (ticket != nullptr) {
+            *ticket = r->ticket;
+        }
+        if (shareId != nullptr) {
+            *shareId = r->shareId;
+        }
+        return r->pending ? dfs_err_t{DFS_PENDING, 0} : dfs_err_t{DFS_OK, 0};
+    };
+    t.share_change = [](void* ctx, uint64_t shareId, uint32_t access, uint32_t deny) {
+        LockManager* m = managerOf(ctx);
+        return m == nullptr ? dfs_err_t{DFS_ERR_SHUTDOWN, 0} : m->changeShare(shareId, access, deny).toC();
+    };
+    t.share_close = [](void* ctx, uint64_t shareId) {
+        LockManager* m = managerOf(ctx);
+        return m == nullptr ? dfs_err_t{DFS_ERR_SHUTDOWN, 0} : m->closeShare(shareId).toC();
+    };
+    t.share_close_matching = [](void* ctx, const dfs_cred_t* cred, const dfs_share_args_t* args) {
+        auto req = parseShare(ctx, cred, args);
+        return req.ok() ? managerOf(ctx)->closeShareMatching(req->file, req->owner, req->access, req->deny).toC()
+                        : req.toC();
     };
     return t;
 }();

@@ -67,23 +67,30 @@ public:
     // The lock manager's view of an NLM lock: false when the handle cannot be one of
     // ours (longer than any VFS handle), which the handler answers NLM4_STALE_FH.
     bool lockArgs(const Lock& l, bool exclusive, uint32_t flags, dfs_fh_t& fh, dfs_lock_args_t& out) const {
-        if (l.fh.size() > DFS_FH_MAX) {
+        if (!copyHandle(l.fh, fh)) {
             return false;
         }
-        fh = dfs_fh_t{};
-        fh.len = static_cast<uint32_t>(l.fh.size());
-        std::memcpy(fh.data, l.fh.data(), l.fh.size());
         out = makeStruct<dfs_lock_args_t>();
         out.flags = flags;
         out.fh = &fh;
-        out.owner = makeStruct<dfs_lock_owner_t>();
-        out.owner.protocol = DFS_LOCK_NLM;
-        out.owner.client = toC(l.callerName);
-        out.owner.owner = toBytes(l.oh);
-        out.owner.pid = l.svid;
+        out.owner = ownerOf(l.callerName, l.oh, l.svid);
         out.offset = l.offset;
         out.length = l.length;
         out.type = exclusive ? DFS_LOCK_WRITE : DFS_LOCK_READ;
+        return true;
+    }
+
+    // The same for a SHARE or UNSHARE: the owner is caller_name and oh (no svid).
+    bool shareArgs(const Share& sh, uint32_t flags, dfs_fh_t& fh, dfs_share_args_t& out) const {
+        if (!copyHandle(sh.fh, fh)) {
+            return false;
+        }
+        out = makeStruct<dfs_share_args_t>();
+        out.flags = flags;
+        out.fh = &fh;
+        out.owner = ownerOf(sh.callerName, sh.oh, 0);
+        out.access = sh.access;  // fsa_R/fsa_W are DFS_SHARE_READ/DFS_SHARE_WRITE
+        out.deny = sh.mode;      // fsm_DR/fsm_DW likewise
         return true;
     }
 
@@ -107,6 +114,24 @@ public:
     }
 
 private:
+    static bool copyHandle(std::string_view wire, dfs_fh_t& fh) {
+        if (wire.size() > DFS_FH_MAX) {
+            return false;
+        }
+        fh = dfs_fh_t{};
+        fh.len = static_cast<uint32_t>(wire.size());
+        std::memcpy(fh.data, wire.data(), wire.size());
+        return true;
+    }
+    static dfs_lock_owner_t ownerOf(std::string_view callerName, std::string_view oh, uint32_t svid) {
+        auto o = makeStruct<dfs_lock_owner_t>();
+        o.protocol = DFS_LOCK_NLM;
+        o.client = toC(callerName);
+        o.owner = toBytes(oh);
+        o.pid = svid;
+        return o;
+    }
+
     Instance& inst_;
     const dfs_rpc_call_t& rpc_;
     bool message_;

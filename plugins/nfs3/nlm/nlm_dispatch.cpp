@@ -2,9 +2,7 @@
 // its name, handler, whether it is an asynchronous message (its results go back to the
 // client as a *_RES call, XNFS 10.3), the first version that has it, and the largest
 // reply it can produce. Procedures with no handler are PROC_UNAVAIL: GRANTED and
-// GRANTED_MSG are calls a server makes, not answers (this server is not a lock client),
-// and SHARE/UNSHARE need share reservations, which the kernel's lock table does not
-// offer plugins yet (docs/LOCKING.md).
+// GRANTED_MSG are calls a server makes, not answers (this server is not a lock client).
 #include "nlm_ops.hpp"
 
 #include <string>
@@ -41,8 +39,8 @@ const ProcEntry kProcs[kProcCount] = {
     /* 17 (unused)    */ {"17", nullptr, false, 1, 0},
     /* 18 (unused)    */ {"18", nullptr, false, 1, 0},
     /* 19 (unused)    */ {"19", nullptr, false, 1, 0},
-    /* 20 SHARE       */ {"SHARE", nullptr, false, 3, 0},
-    /* 21 UNSHARE     */ {"UNSHARE", nullptr, false, 3, 0},
+    /* 20 SHARE       */ {"SHARE", nlmShare, false, 3, kShareResMax},
+    /* 21 UNSHARE     */ {"UNSHARE", nlmUnshare, false, 3, kShareResMax},
     /* 22 NM_LOCK     */ {"NM_LOCK", nlmNmLock, false, 3, kResMax},
     /* 23 FREE_ALL    */ {"FREE_ALL", nlmFreeAll, false, 3, 4},
 };

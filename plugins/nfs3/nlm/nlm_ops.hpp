@@ -14,6 +14,8 @@ Outcome nlmTest(Call& c);
 Outcome nlmLock(Call& c);
 Outcome nlmCancel(Call& c);
 Outcome nlmUnlock(Call& c);
+Outcome nlmShare(Call& c);
+Outcome nlmUnshare(Call& c);
 Outcome nlmNmLock(Call& c);
 Outcome nlmFreeAll(Call& c);
 // TEST_RES .. GRANTED_RES: a client's asynchronous answers, acknowledged and dropped.

@@ -3,6 +3,8 @@
 //   deadlock {LOCKED, EDEADLK}                           -> NLM4_DEADLCK
 //   too many waiters {NOSPC, ENOLCK}                     -> NLM4_DENIED_NOLOCKS
 //   grace {DELAY, EINPROGRESS}                           -> NLM4_DENIED_GRACE_PERIOD
+//   leases being broken {DELAY, EAGAIN}                  -> NLM4_DENIED (SHARE; the
+//                                                           client asks again)
 //   reclaim after grace {INVAL, ESRCH}                   -> NLM4_DENIED (XNFS: a late
 //                                                           reclaim is an ordinary refusal)
 //   not locked {NOENT, ENOLCK}                           -> NLM4_GRANTED (unlocking
@@ -24,7 +26,10 @@ uint32_t toNlm4Stat(dfs_err_t e) {
     case DFS_ERR_LOCKED: return e.sys_errno == EDEADLK ? NLM4_DEADLCK : NLM4_DENIED;
     case DFS_ERR_NOSPC: return NLM4_DENIED_NOLOCKS;
     case DFS_ERR_NOMEM: return NLM4_DENIED_NOLOCKS;
-    case DFS_ERR_DELAY: return e.sys_errno == EINPROGRESS ? NLM4_DENIED_GRACE_PERIOD : NLM4_DENIED_NOLOCKS;
+    case DFS_ERR_DELAY:
+        return e.sys_errno == EINPROGRESS ? NLM4_DENIED_GRACE_PERIOD
+               : e.sys_errno == EAGAIN    ? NLM4_DENIED
+                                          : NLM4_DENIED_NOLOCKS;
     case DFS_ERR_INVAL: return e.sys_errno == ESRCH ? NLM4_DENIED : NLM4_FBIG;
     case DFS_ERR_FBIG: return NLM4_FBIG;
     case DFS_ERR_NOENT: return e.sys_errno == ENOLCK ? NLM4_GRANTED : NLM4_STALE_FH;

@@ -66,6 +66,19 @@ bool decodeUnlockArgs(dfs_bytes_t in, uint32_t vers, UnlockArgs& out) {
     return done(r);
 }
 
+bool decodeShareArgs(dfs_bytes_t in, ShareArgs& out) {
+    xdr::Reader r(in);
+    out.cookie = r.var(kMaxNetobj);
+    out.share.callerName = r.var(kMaxStrLen);
+    out.share.fh = r.var(kMaxNetobj);
+    out.share.oh = r.var(kMaxNetobj);
+    out.share.mode = r.u32();
+    out.share.access = r.u32();
+    out.reclaim = r.boolean();
+    // Enumerations outside their values do not decode (RFC 4506 4.3).
+    return done(r) && out.share.mode <= 3 && out.share.access <= 3;
+}
+
 bool decodeNotifyArgs(dfs_bytes_t in, NotifyArgs& out) {
     xdr::Reader r(in);
     out.name = r.var(kMaxNameLen);
@@ -83,6 +96,12 @@ bool decodeResArgs(dfs_bytes_t in, ResArgs& out) {
 void encodeRes(xdr::Writer& w, std::string_view cookie, uint32_t stat) {
     w.var(cookie);
     w.u32(stat);
+}
+
+void encodeShareRes(xdr::Writer& w, std::string_view cookie, uint32_t stat) {
+    w.var(cookie);
+    w.u32(stat);
+    w.u32(0);
 }
 
 void encodeTestRes(xdr::Writer& w, uint32_t vers, std::string_view cookie, uint32_t stat, const Holder& h) {

@@ -106,6 +106,23 @@ struct UnlockArgs {  // nlm4_unlockargs
     Lock lock;
 };
 
+// nlm4_share (XNFS 14.2, 10.2): a DOS-style share reservation. fsh4_mode is what the
+// opener denies others (fsm_DN 0, fsm_DR 1, fsm_DW 2, fsm_DRW 3), fsh4_access what it
+// does (fsa_NONE 0, fsa_R 1, fsa_W 2, fsa_RW 3): bit 0 is reading, bit 1 writing.
+struct Share {
+    std::string_view callerName;
+    std::string_view fh;
+    std::string_view oh;
+    uint32_t mode = 0;
+    uint32_t access = 0;
+};
+
+struct ShareArgs {  // nlm4_shareargs (SHARE, UNSHARE)
+    std::string_view cookie;
+    Share share;
+    bool reclaim = false;
+};
+
 struct NotifyArgs {  // nlm4_notify (FREE_ALL)
     std::string_view name;
     int32_t state = 0;
@@ -121,6 +138,7 @@ bool decodeTestArgs(dfs_bytes_t in, uint32_t vers, TestArgs& out);
 bool decodeLockArgs(dfs_bytes_t in, uint32_t vers, LockArgs& out);
 bool decodeCancelArgs(dfs_bytes_t in, uint32_t vers, CancelArgs& out);
 bool decodeUnlockArgs(dfs_bytes_t in, uint32_t vers, UnlockArgs& out);
+bool decodeShareArgs(dfs_bytes_t in, ShareArgs& out);  // the same in every version
 bool decodeNotifyArgs(dfs_bytes_t in, NotifyArgs& out);
 bool decodeResArgs(dfs_bytes_t in, ResArgs& out);
 
@@ -137,8 +155,11 @@ struct Holder {
 inline constexpr uint32_t kNetobjMax = 4 + kMaxNetobj;
 inline constexpr uint32_t kResMax = kNetobjMax + 4;                               // nlm4_res
 inline constexpr uint32_t kTestResMax = kNetobjMax + 4 + 4 + 4 + kNetobjMax + 16;  // nlm4_testres
+inline constexpr uint32_t kShareResMax = kNetobjMax + 4 + 4;                          // nlm4_shareres
 
 void encodeRes(xdr::Writer& w, std::string_view cookie, uint32_t stat);
+// nlm4_shareres: the sequence number is unused by clients; it is always 0.
+void encodeShareRes(xdr::Writer& w, std::string_view cookie, uint32_t stat);
 // nlm4_testres: the holder only with NLM4_DENIED. v1/v3 holders carry 32-bit offsets,
 // clamped (a lock past 4 GiB is reported as reaching the end of the 32-bit space).
 void encodeTestRes(xdr::Writer& w, uint32_t vers, std::string_view cookie, uint32_t stat, const Holder& h);

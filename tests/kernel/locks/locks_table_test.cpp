@@ -80,6 +80,20 @@ protected:
         return a;
     }
 
+    dfs_share_args_t share(const char* client, const char* owner, uint32_t access, uint32_t deny,
+                           uint32_t flags = 0) {
+        auto a = makeStruct<dfs_share_args_t>();
+        a.fh = &file_;
+        a.owner = makeStruct<dfs_lock_owner_t>();
+        a.owner.protocol = DFS_LOCK_NLM;
+        a.owner.client = toC(client);
+        a.owner.owner = toBytes(std::string_view(owner));
+        a.access = access;
+        a.deny = deny;
+        a.flags = flags;
+        return a;
+    }
+
     HostServices services_;
     PluginRegistry plugins_{&services_};
     ShareRegistry shares_{plugins_, nullptr, &services_, "/tmp"};
@@ -149,6 +163,90 @@ TEST_F(LocksTableTest, BadHandlesRangesAndAddressesAreRefused) {
     outsider.client_addr = toC("192.0.2.9");
     a = args("hostA", "ownerA", 0, 10, DFS_LOCK_WRITE);
     EXPECT_EQ(t_->lock(api_->ctx, &outsider, &a, onDone, nullptr, nullptr).code, DFS_ERR_ACCES);
+}
+
+TEST_F(LocksTableTest, ShareReservationsDenyWhatTheyDeny) {
+    uint64_t id1 = 0;
+    auto reader = share("hostA", "oh1", DFS_SHARE_READ, DFS_SHARE_WRITE);
+    ASSERT_EQ(t_->share_open(api_->ctx, &cred_, &reader, nullptr, nullptr, nullptr, &id1).code, DFS_OK);
+    EXPECT_NE(id1, 0u);
+    // hostB wants to write: hostA denies writers.
+    uint64_t id2 = 0;
+    auto writer = share("hostB", "oh2", DFS_SHARE_WRITE, 0);
+    dfs_err_t e = t_->share_open(api_->ctx, &cred_, &writer, nullptr, nullptr, nullptr, &id2);
+    EXPECT_EQ(e.code, DFS_ERR_LOCKED);
+    EXPECT_EQ(e.sys_errno, ETXTBSY);
+    // A second reader that denies nothing is fine; one that denies reading is not.
+    auto reader2 = share("hostB", "oh2", DFS_SHARE_READ, 0);
+    ASSERT_EQ(t_->share_open(api_->ctx, &cred_, &reader2, nullptr, nullptr, nullptr, &id2).code, DFS_OK);
+    auto denyRead = share("hostC", "oh3", DFS_SHARE_READ, DFS_SHARE_READ);
+    EXPECT_EQ(t_->share_open(api_->ctx, &cred_, &denyRead, nullptr, nullptr, nullptr, nullptr).code, DFS_ERR_LOCKED);
+    // Bits outside read/write/delete are refused.
+    auto bad = share("hostC", "oh3", 8, 0);
+    EXPECT_EQ(t_->share_open(api_->ctx, &cred_, &bad, nullptr, nullptr, nullptr, nullptr).code, DFS_ERR_INVAL);
+    // UNSHARE by name: the bits must match; then the writer gets in.
+    auto wrongBits = share("hostA", "oh1", DFS_SHARE_READ, 0);
+    e = t_->share_close_matching(api_->ctx, &cred_, &wrongBits);
+    EXPECT_EQ(e.code, DFS_ERR_NOENT);
+    EXPECT_EQ(e.sys_errno, ENOLCK);
+    ASSERT_EQ(t_->share_close_matching(api_->ctx, &cred_, &reader).code, DFS_OK);
+    EXPECT_EQ(t_->share_close_matching(api_->ctx, &cred_, &reader).code, DFS_ERR_NOENT) << "already gone";
+    uint64_t id3 = 0;
+    ASSERT_EQ(t_->share_open(api_->ctx, &cred_, &writer, nullptr, nullptr, nullptr, &id3).code, DFS_OK);
+    // Changing bits by id: hostB's reader may not start denying writers while one writes.
+    EXPECT_EQ(t_->share_change(api_->ctx, id2, DFS_SHARE_READ, DFS_SHARE_WRITE).code, DFS_ERR_LOCKED);
+    EXPECT_EQ(t_->share_close(api_->ctx, id3).code, DFS_OK);
+    EXPECT_EQ(t_->share_change(api_->ctx, id2, DFS_SHARE_READ, DFS_SHARE_WRITE).code, DFS_OK);
+    EXPECT_EQ(t_->share_close(api_->ctx, id3).code, DFS_ERR_NOENT);
+    // FREE_ALL of a client drops its reservations too.
+    ASSERT_EQ(t_->release_client(api_->ctx, DFS_LOCK_NLM, toC("hostB")).code, DFS_OK);
+    ASSERT_EQ(t_->share_open(api_->ctx, &cred_, &writer, nullptr, nullptr, nullptr, &id3).code, DFS_OK);
+}
+
+struct ShareDone {
+    int calls = 0;
+    dfs_err_t status{DFS_ERR_IO, 0};
+    uint64_t id = 0;
+};
+
+void onShareDone(void* arg, uint64_t /*ticket*/, dfs_err_t st, uint64_t id) {
+    auto* d = static_cast<ShareDone*>(arg);
+    ++d->calls;
+    d->status = st;
+    d->id = id;
+}
+
+TEST_F(LocksTableTest, ShareOpenWaitsForLeaseBreaksOnlyWhenAskedTo) {
+    auto file = vfs_.resolve(cred_, &file_);
+    ASSERT_TRUE(file.ok());
+    locks::LeaseRequest lr;
+    lr.file = locks::FileKey{file->share->id, file->ino};
+    lr.owner.protocol = locks::LockProtocol::smb;
+    lr.owner.clientId = "smbclient";
+    lr.key = "lease";
+    lr.level = locks::kLeaseRead | locks::kLeaseWrite;
+    int breaks = 0;
+    lr.onBreak = [&](const locks::LeaseBreak&) { ++breaks; };
+    auto lease = manager_.grantLease(lr);
+    ASSERT_TRUE(lease.ok());
+    // Without DFS_LOCK_BLOCK: the break starts and the caller is told to ask again.
+    auto w = share("hostA", "oh", DFS_SHARE_WRITE, 0);
+    dfs_err_t e = t_->share_open(api_->ctx, &cred_, &w, onShareDone, nullptr, nullptr, nullptr);
+    EXPECT_EQ(e.code, DFS_ERR_DELAY);
+    EXPECT_EQ(e.sys_errno, EAGAIN);
+    EXPECT_EQ(breaks, 1);
+    // With it: pending until the holder acknowledges, then the completion has the id.
+    ShareDone done;
+    uint64_t ticket = 0;
+    w.flags = DFS_LOCK_BLOCK;
+    ASSERT_EQ(t_->share_open(api_->ctx, &cred_, &w, onShareDone, &done, &ticket, nullptr).code, DFS_PENDING);
+    EXPECT_NE(ticket, 0u);
+    EXPECT_EQ(done.calls, 0);
+    ASSERT_TRUE(manager_.ackBreak(lease->id, locks::kLeaseNone).ok());
+    EXPECT_EQ(done.calls, 1);
+    EXPECT_EQ(done.status.code, DFS_OK);
+    EXPECT_NE(done.id, 0u);
+    EXPECT_EQ(t_->share_close(api_->ctx, done.id).code, DFS_OK);
 }
 
 }  // namespace

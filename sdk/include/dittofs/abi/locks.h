@@ -1,5 +1,6 @@
 /*
- * DittoFS plugin ABI: the kernel's unified lock manager for protocol plugins (ABI 1.4).
+ * DittoFS plugin ABI: the kernel's unified lock manager for protocol plugins (ABI 1.4;
+ * share reservations 1.5).
  *
  * One manager decides every conflict, whatever protocol asks (docs/LOCKING.md): NLM and
  * NFSv4 owners get POSIX byte-range semantics (split, merge, upgrade, downgrade), SMB
@@ -17,6 +18,9 @@
  *   reclaim, no grace    {DFS_ERR_INVAL, ESRCH}        NFS4ERR_NO_GRACE
  *   not locked / ticket  {DFS_ERR_NOENT, ENOLCK}
  *   cancelled (released) {DFS_ERR_LOCKED, ECANCELED}
+ *   share denied         {DFS_ERR_LOCKED, ETXTBSY}     NLM4_DENIED, NFS4ERR_SHARE_DENIED,
+ *                                                      STATUS_SHARING_VIOLATION
+ *   leases being broken  {DFS_ERR_DELAY, EAGAIN}       NLM4_DENIED, NFS4ERR_DELAY
  */
 #ifndef DITTOFS_ABI_LOCKS_H
 #define DITTOFS_ABI_LOCKS_H
@@ -76,6 +80,28 @@ typedef struct dfs_lock_conflict {
     dfs_lock_owner_t owner;
 } dfs_lock_conflict_t;
 
+/* (1.5) Share reservations: what an open will do to a file and what it denies others
+ * (NFSv4 share_access/share_deny, NLM SHARE fsh_access/fsh_mode, SMB DesiredAccess and
+ * the complement of ShareAccess). Two reservations conflict when one denies what the
+ * other accesses; a reservation with no access conflicts with nothing. */
+enum {
+    DFS_SHARE_READ = 1u << 0,
+    DFS_SHARE_WRITE = 1u << 1,
+    DFS_SHARE_DELETE = 1u << 2
+};
+
+typedef struct dfs_share_args {
+    uint32_t struct_size;
+    uint32_t flags;      /* DFS_LOCK_BLOCK (wait for lease breaks), DFS_LOCK_RECLAIM */
+    const dfs_fh_t* fh;  /* the file, by its VFS handle */
+    dfs_lock_owner_t owner;
+    uint32_t access;     /* DFS_SHARE_* this open does */
+    uint32_t deny;       /* DFS_SHARE_* it denies others */
+} dfs_share_args_t;
+
+/* Completion of a PENDING share_open: DFS_OK with the reservation's id, or a refusal. */
+typedef void (*dfs_share_done_fn)(void* arg, uint64_t ticket, dfs_err_t status, uint64_t share_id);
+
 /* Completion of a PENDING lock: DFS_OK (granted) or a refusal as above. */
 typedef void (*dfs_lock_done_fn)(void* arg, uint64_t ticket, dfs_err_t status);
 
@@ -101,6 +127,24 @@ typedef struct dfs_host_locks {
     dfs_err_t (*release_client)(void* ctx, dfs_lock_protocol_t protocol, dfs_str_t client);
     /* Non-zero while the grace period after a restart lasts (only reclaims are granted). */
     int32_t (*in_grace)(void* ctx);
+
+    /* ---- ABI 1.5: share reservations ---- */
+    /* Records a reservation: DFS_OK with *share_id set, or a refusal (share denied,
+     * grace, reclaim without grace, bad bits: DFS_ERR_INVAL). When another client's lease
+     * must be broken first: with DFS_LOCK_BLOCK, DFS_PENDING with *ticket set and `done`
+     * runs once later (cancel() drops it); without, the breaks start and the answer is
+     * {DFS_ERR_DELAY, EAGAIN} (ask again). The handle is checked like any VFS call. */
+    dfs_err_t (*share_open)(void* ctx, const dfs_cred_t* cred, const dfs_share_args_t* args, dfs_share_done_fn done,
+                            void* arg, uint64_t* ticket, uint64_t* share_id);
+    /* Changes a reservation's bits (NFSv4 OPEN upgrade, OPEN_DOWNGRADE); share denied if
+     * another reservation conflicts with the new bits, {DFS_ERR_NOENT, ENOLCK} if unknown. */
+    dfs_err_t (*share_change)(void* ctx, uint64_t share_id, uint32_t access, uint32_t deny);
+    /* Ends a reservation ({DFS_ERR_NOENT, ENOLCK} if unknown). */
+    dfs_err_t (*share_close)(void* ctx, uint64_t share_id);
+    /* NLM UNSHARE names the reservation, not its id: ends the owner's oldest reservation
+     * on the file with exactly these access and deny bits ({DFS_ERR_NOENT, ENOLCK} if it
+     * holds none). Not refused during grace. */
+    dfs_err_t (*share_close_matching)(void* ctx, const dfs_cred_t* cred, const dfs_share_args_t* args);
 } dfs_host_locks_t;
 
 DFS_END_DECLS
