@@ -85,47 +85,47 @@ Status Vfs::readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie
     const auto& meta = d->share->meta->meta();
     bool plus = (flags & DFS_READDIR_PLUS) != 0;
     // Entries are taken from the store in batches and handed on after the store's call
-    // has returned: a sink must not call back into the store (a READDIRPLUS getattr
-    // inside the listing would hold one of the store's readers while waiting for another).
+    // has returned: the protocol's sink may call back into the VFS, and a store call
+    // from inside a store's listing could wait for a resource the listing holds (one of
+    // sqlite's readers). With DFS_READDIR_PLUS the store delivers each entry with its
+    // attributes (readdir_plus, or the client's readdir + getattr default).
     struct Entry {
-        uint32_t type;
-        uint64_t ino;
-        uint64_t cookie;
-        std::string name;
+        dfs_dirent_t entry;
+        size_t nameAt;
+        bool haveAttr;
+        dfs_attr_t attr;
     };
     constexpr size_t kBatch = 1024;  // about one READDIRPLUS reply of 128 KiB
     std::vector<Entry> batch;
+    std::string names;  // the batch's names, back to back
     batch.reserve(kBatch);
     uint64_t from = cookie;
     for (;;) {
         batch.clear();
-        auto r = meta.readdir(d->ino, from, [&](const dfs_dirent_t& e) {
+        names.clear();
+        auto take = [&](const dfs_dirent_t& e, const dfs_attr_t* a) {
             if (batch.size() == kBatch) {
                 return false;
             }
-            batch.push_back(Entry{static_cast<uint32_t>(e.type), e.ino, e.cookie, std::string(toView(e.name))});
+            std::string_view n = toView(e.name);
+            batch.push_back(Entry{copyStruct(&e), names.size(), a != nullptr, copyStruct(a)});
+            names.append(n);
             return true;
-        });
+        };
+        auto r = plus ? meta.readdirPlus(d->ino, from, take)
+                      : meta.readdir(d->ino, from, [&](const dfs_dirent_t& e) { return take(e, nullptr); });
         if (!r.ok()) {
             return r.error();
         }
-        for (const Entry& e : batch) {
+        for (Entry& e : batch) {
             auto ve = makeStruct<dfs_vfs_dirent_t>();
-            ve.entry = makeStruct<dfs_dirent_t>();
-            ve.entry.type = static_cast<dfs_ftype_t>(e.type);
-            ve.entry.ino = e.ino;
-            ve.entry.cookie = e.cookie;
-            ve.entry.name = toC(e.name);
-            dfs_attr_t a{};
+            ve.entry = e.entry;
+            ve.entry.name = dfs_str_t{names.data() + e.nameAt, e.entry.name.len};
             dfs_fh_t fh{};
-            if (plus) {
-                auto ga = meta.getattr(e.ino);
-                if (ga.ok()) {
-                    a = *ga;
-                    fh = handleFor(*d->share, a);
-                    ve.attr = &a;
-                    ve.fh = &fh;
-                }
+            if (e.haveAttr) {
+                fh = handleFor(*d->share, e.attr);
+                ve.attr = &e.attr;
+                ve.fh = &fh;
             }
             if (!sink(ve)) {
                 if (eof != nullptr) {
@@ -140,7 +140,7 @@ Status Vfs::readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie
             }
             return okStatus();
         }
-        from = batch.back().cookie;
+        from = batch.back().entry.cookie;
     }
 }
 

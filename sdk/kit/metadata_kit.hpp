@@ -36,11 +36,49 @@ struct Listed {
     dfs_ftype_t type = DFS_TYPE_NONE;
 };
 
-// Entries after `cookie`, taking at most `max` of them (the sink refuses the next one).
-// *eof receives the store's eof flag.
+// One entry listed with readdirPlus, and its attributes when it came with them.
+struct ListedPlus {
+    Listed entry;
+    bool haveAttr = false;
+    dfs_attr_t attr{};
+};
+
+// Entries after `cookie` from readdirPlus, taking at most `max` of them (the sink refuses
+// the next one). *eof receives the store's eof flag.
+inline std::vector<ListedPlus> listPlusFrom(const MetadataStoreClient& m, uint64_t dir, uint64_t cookie,
+                                            size_t max = SIZE_MAX, bool* eof = nullptr) {
+    std::vector<ListedPlus> out;
+    auto r = m.readdirPlus(dir, cookie, [&](const dfs_dirent_t& e, const dfs_attr_t* a) {
+        if (out.size() >= max) {
+            return false;
+        }
+        ListedPlus l;
+        l.entry = Listed{std::string(toView(e.name)), e.ino, e.cookie, e.type};
+        l.haveAttr = a != nullptr;
+        if (a != nullptr) {
+            l.attr = *a;
+        }
+        out.push_back(std::move(l));
+        return true;
+    });
+    EXPECT_TRUE(r.ok()) << "readdirPlus: " << statusName(r.code());
+    if (eof != nullptr) {
+        *eof = r.ok() && *r;
+    }
+    return out;
+}
+
+// The same from readdir, or (plus) from readdirPlus without the attributes: the listing
+// rules are the same for both slots.
 inline std::vector<Listed> listFrom(const MetadataStoreClient& m, uint64_t dir, uint64_t cookie,
-                                    size_t max = SIZE_MAX, bool* eof = nullptr) {
+                                    size_t max = SIZE_MAX, bool* eof = nullptr, bool plus = false) {
     std::vector<Listed> out;
+    if (plus) {
+        for (ListedPlus& l : listPlusFrom(m, dir, cookie, max, eof)) {
+            out.push_back(std::move(l.entry));
+        }
+        return out;
+    }
     auto r = m.readdir(dir, cookie, [&](const dfs_dirent_t& e) {
         if (out.size() >= max) {
             return false;

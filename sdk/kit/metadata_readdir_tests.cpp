@@ -41,8 +41,11 @@ TEST_F(MetadataStoreTest, ReaddirOfAnEmptyDirectoryEndsAtOnce) {
     EXPECT_TRUE(listFrom(meta_, d.ino, 0, SIZE_MAX, &eof).empty());
     EXPECT_TRUE(eof);
     eof = false;
-    EXPECT_TRUE(listFrom(meta_, d.ino, 0, 0, &eof).empty());
-    EXPECT_TRUE(eof) << "nothing to refuse: the listing is complete";
+    for (bool plus : {false, true}) {
+        eof = false;
+        EXPECT_TRUE(listFrom(meta_, d.ino, 0, 0, &eof, plus).empty());
+        EXPECT_TRUE(eof) << "nothing to refuse: the listing is complete" << (plus ? " (readdirPlus)" : "");
+    }
 }
 
 TEST_F(MetadataStoreTest, ReaddirCookiesStartAtFirstAndIncrease) {
@@ -80,6 +83,7 @@ TEST_F(MetadataStoreTest, ReaddirResumesAfterAnyCookie) {
     }
 }
 
+// For readdir and readdirPlus alike.
 TEST_F(MetadataStoreTest, ReaddirStopsWhereTheSinkRefuses) {
     for (int i = 0; i < 10; ++i) {
         mkfile(root_, "e" + std::to_string(i));
@@ -87,30 +91,35 @@ TEST_F(MetadataStoreTest, ReaddirStopsWhereTheSinkRefuses) {
     auto all = listFrom(meta_, root_, 0);
     ASSERT_EQ(all.size(), 10u);
 
-    std::vector<std::string> offered;
-    auto r = meta_.readdir(root_, 0, [&](const dfs_dirent_t& e) {
-        offered.emplace_back(toView(e.name));
-        return offered.size() <= 3;  // takes three, refuses the fourth
-    });
-    DFS_ASSERT_OK(r);
-    EXPECT_FALSE(*r) << "eof must be 0 when the sink refused an entry";
-    ASSERT_EQ(offered.size(), 4u) << "the store must stop at the first refusal";
-    EXPECT_EQ(offered[3], all[3].name);
+    for (bool plus : {false, true}) {
+        SCOPED_TRACE(plus ? "readdirPlus" : "readdir");
+        std::vector<std::string> offered;
+        auto take = [&](const dfs_dirent_t& e) {
+            offered.emplace_back(toView(e.name));
+            return offered.size() <= 3;  // takes three, refuses the fourth
+        };
+        auto r = plus ? meta_.readdirPlus(root_, 0, [&](const dfs_dirent_t& e, const dfs_attr_t*) { return take(e); })
+                      : meta_.readdir(root_, 0, take);
+        DFS_ASSERT_OK(r);
+        EXPECT_FALSE(*r) << "eof must be 0 when the sink refused an entry";
+        ASSERT_EQ(offered.size(), 4u) << "the store must stop at the first refusal";
+        EXPECT_EQ(offered[3], all[3].name);
 
-    bool eof = true;
-    auto next = listFrom(meta_, root_, all[2].cookie, 1, &eof);
-    ASSERT_EQ(next.size(), 1u);
-    EXPECT_EQ(next[0].name, all[3].name) << "the refused entry comes first next time";
-    EXPECT_FALSE(eof);
+        bool eof = true;
+        auto next = listFrom(meta_, root_, all[2].cookie, 1, &eof, plus);
+        ASSERT_EQ(next.size(), 1u);
+        EXPECT_EQ(next[0].name, all[3].name) << "the refused entry comes first next time";
+        EXPECT_FALSE(eof);
 
-    eof = true;
-    EXPECT_TRUE(listFrom(meta_, root_, 0, 0, &eof).empty());
-    EXPECT_FALSE(eof) << "refusing the very first entry is not the end";
+        eof = true;
+        EXPECT_TRUE(listFrom(meta_, root_, 0, 0, &eof, plus).empty());
+        EXPECT_FALSE(eof) << "refusing the very first entry is not the end";
 
-    eof = false;
-    auto last = listFrom(meta_, root_, all[8].cookie, 1, &eof);
-    ASSERT_EQ(last.size(), 1u);
-    EXPECT_TRUE(eof) << "the last entry was delivered: eof";
+        eof = false;
+        auto last = listFrom(meta_, root_, all[8].cookie, 1, &eof, plus);
+        ASSERT_EQ(last.size(), 1u);
+        EXPECT_TRUE(eof) << "the last entry was delivered: eof";
+    }
 }
 
 // A cookie stays valid while entries are added and removed: nothing that existed throughout

@@ -357,44 +357,12 @@ public:
     }
 
     Status readdir(uint64_t dir, uint64_t cookie, const dfs::DirentSink& sink, bool& eof) override {
-        struct Item {
-            std::string name;
-            Entry entry;
-        };
-        eof = false;
-        std::vector<Item> batch;
-        for (;;) {
-            bool more = false;
-            batch.clear();
-            {
-                std::shared_lock lock(mu_);
-                auto d = dirNode(dir);
-                if (!d.ok()) {
-                    return d.error();
-                }
-                const Node& n = **d;
-                auto it = n.byCookie.upper_bound(cookie);
-                for (; it != n.byCookie.end() && batch.size() < kReaddirBatch; ++it) {
-                    batch.push_back(Item{it->second, n.entries.find(it->second)->second});
-                }
-                more = it != n.byCookie.end();
-            }
-            for (const Item& item : batch) {
-                auto e = dfs::makeStruct<dfs_dirent_t>();
-                e.type = item.entry.type;
-                e.ino = item.entry.ino;
-                e.cookie = item.entry.cookie;
-                e.name = dfs::toC(item.name);
-                if (!sink(e)) {
-                    return Status{};
-                }
-                cookie = item.entry.cookie;
-            }
-            if (!more) {
-                eof = true;
-                return Status{};
-            }
-        }
+        return list(dir, cookie, [&](const dfs_dirent_t& e, const dfs_attr_t*) { return sink(e); }, eof, false);
+    }
+
+    // The attributes are copied with their entries, under the same lock hold.
+    Status readdirPlus(uint64_t dir, uint64_t cookie, const dfs::DirentPlusSink& sink, bool& eof) override {
+        return list(dir, cookie, [&](const dfs_dirent_t& e, const dfs_attr_t* a) { return sink(e, *a); }, eof, true);
     }
 
     Result<std::string> getxattr(uint64_t ino, std::string_view name) override {
@@ -587,6 +555,53 @@ private:
         }
         return args.how == DFS_CREATE_EXCLUSIVE && old.verifier &&
                std::memcmp(old.verifier->data(), args.verifier, old.verifier->size()) == 0;
+    }
+
+    // readdir and readdirPlus: entries (with their attributes when withAttr) are copied
+    // kReaddirBatch at a time under the shared lock and handed to `sink` without it.
+    template <typename Sink>
+    Status list(uint64_t dir, uint64_t cookie, const Sink& sink, bool& eof, bool withAttr) const {
+        struct Item {
+            std::string name;
+            Entry entry;
+            dfs_attr_t attr;
+        };
+        eof = false;
+        std::vector<Item> batch;
+        for (;;) {
+            bool more = false;
+            batch.clear();
+            {
+                std::shared_lock lock(mu_);
+                auto d = dirNode(dir);
+                if (!d.ok()) {
+                    return d.error();
+                }
+                const Node& n = **d;
+                auto it = n.byCookie.upper_bound(cookie);
+                for (; it != n.byCookie.end() && batch.size() < kReaddirBatch; ++it) {
+                    const Entry& en = n.entries.find(it->second)->second;
+                    const Node* obj = withAttr ? find(en.ino) : nullptr;
+                    batch.push_back(Item{it->second, en, obj != nullptr ? obj->attr : dfs_attr_t{}});
+                }
+                more = it != n.byCookie.end();
+            }
+            for (const Item& item : batch) {
+                auto e = dfs::makeStruct<dfs_dirent_t>();
+                e.type = item.entry.type;
+                e.ino = item.entry.ino;
+                e.cookie = item.entry.cookie;
+                e.name = dfs::toC(item.name);
+                if (!sink(e, withAttr ? &item.attr : nullptr)) {
+                    return Status{};
+                }
+                cookie = item.entry.cookie;
+            }
+            if (!more) {
+                eof = true;
+                return Status{};
+            }
+        }
     }
 
     mutable std::shared_mutex mu_;

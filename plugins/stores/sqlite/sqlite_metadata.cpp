@@ -237,7 +237,8 @@ Result<std::string> SqliteMetadataStore::readlink(uint64_t ino) {
     return target;
 }
 
-Status SqliteMetadataStore::readdir(uint64_t dir, uint64_t cookie, const DirentSink& sink, bool& eof) {
+Status SqliteMetadataStore::listEntries(uint64_t dir, uint64_t cookie, bool withAttr,
+                                        const std::function<bool(const Stmt&)>& row, bool& eof) {
     eof = false;
     // One read transaction for the whole listing: the sink sees one consistent
     // snapshot, and WAL keeps writers going meanwhile.
@@ -246,8 +247,13 @@ Status SqliteMetadataStore::readdir(uint64_t dir, uint64_t cookie, const DirentS
         if (!d.ok()) {
             return d.error();
         }
-        Stmt st(c, "SELECT d.name, d.ino, d.cookie, i.type FROM dirents d JOIN inodes i ON i.ino = d.ino"
-                   " WHERE d.dir = ? AND d.cookie > ? ORDER BY d.cookie");
+        // Columns 0-2 are the entry's name, cookie and type; with attributes, the inode
+        // columns follow from 3 on (readInode).
+        Stmt st(c, withAttr ? "SELECT d.name, d.cookie, i.type, " DFS_SQLITE_INODE_COLUMNS
+                              " FROM dirents d JOIN inodes i ON i.ino = d.ino"
+                              " WHERE d.dir = ? AND d.cookie > ? ORDER BY d.cookie"
+                            : "SELECT d.name, d.cookie, i.type, d.ino FROM dirents d JOIN inodes i ON i.ino = d.ino"
+                              " WHERE d.dir = ? AND d.cookie > ? ORDER BY d.cookie");
         // Cookies are stored as signed 64-bit; anything past INT64_MAX lists nothing.
         if (cookie > static_cast<uint64_t>(INT64_MAX)) {
             eof = true;
@@ -263,16 +269,33 @@ Status SqliteMetadataStore::readdir(uint64_t dir, uint64_t cookie, const DirentS
                 eof = true;
                 return okStatus();
             }
-            auto e = makeStruct<dfs_dirent_t>();
-            e.name = toC(st.blob(0));
-            e.ino = st.u64(1);
-            e.cookie = st.u64(2);
-            e.type = static_cast<dfs_ftype_t>(st.i64(3));
-            if (!sink(e)) {
+            if (!row(st)) {
                 return okStatus();
             }
         }
     });
+}
+
+namespace {
+
+dfs_dirent_t direntOf(const Stmt& st) {
+    auto e = makeStruct<dfs_dirent_t>();
+    e.name = toC(st.blob(0));
+    e.cookie = st.u64(1);
+    e.type = static_cast<dfs_ftype_t>(st.i64(2));
+    e.ino = st.u64(3);  // d.ino, or i.ino: the first inode column
+    return e;
+}
+
+}  // namespace
+
+Status SqliteMetadataStore::readdir(uint64_t dir, uint64_t cookie, const DirentSink& sink, bool& eof) {
+    return listEntries(dir, cookie, false, [&](const Stmt& st) { return sink(direntOf(st)); }, eof);
+}
+
+Status SqliteMetadataStore::readdirPlus(uint64_t dir, uint64_t cookie, const DirentPlusSink& sink, bool& eof) {
+    return listEntries(
+        dir, cookie, true, [&](const Stmt& st) { return sink(direntOf(st), readInode(st, 3).attr); }, eof);
 }
 
 Result<std::string> SqliteMetadataStore::getxattr(uint64_t ino, std::string_view name) {

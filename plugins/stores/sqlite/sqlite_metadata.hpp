@@ -23,6 +23,7 @@
 
 #include <dittofs/cpp/store.hpp>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -57,6 +58,7 @@ public:
                   dfs_time_t now, dfs_attr_t& replaced) override;
     Result<std::string> readlink(uint64_t ino) override;
     Status readdir(uint64_t dir, uint64_t cookie, const DirentSink& sink, bool& eof) override;
+    Status readdirPlus(uint64_t dir, uint64_t cookie, const DirentPlusSink& sink, bool& eof) override;
     Result<std::string> getxattr(uint64_t ino, std::string_view name) override;
     Status setxattr(uint64_t ino, std::string_view name, std::string_view value, uint32_t flags,
                     dfs_time_t now) override;
@@ -74,6 +76,11 @@ private:
     Status inWriteTxn(F&& fn);
     template <typename F>
     Status inReadTxn(F&& fn);
+
+    // readdir and readdirPlus: calls row() for each entry after `cookie` until it
+    // returns false, in one read transaction; withAttr adds the inode columns.
+    Status listEntries(uint64_t dir, uint64_t cookie, bool withAttr, const std::function<bool(const Stmt&)>& row,
+                       bool& eof);
 
     // Creates the schema and the root on a new database, upgrades an old one.
     Status initialise(const Config& config);

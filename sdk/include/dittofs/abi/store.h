@@ -12,7 +12,7 @@
  *    nothing. Slots may be called from many threads at once.
  *  - Out-structs are zeroed by the caller with struct_size set; the store writes the
  *    fields it knows.
- *  - A NULL slot gets the default stated beside it (sdk/include/dittofs/cpp/defaults.hpp
+ *  - A NULL slot gets the default stated beside it (sdk/include/dittofs/cpp/store_client.hpp
  *    implements the defaults; the kernel and the conformance kit both apply them).
  *  - What the store acknowledged survives a crash of the process once the call has
  *    returned, except block writes made with DFS_UNSTABLE until flush() returns.
@@ -50,6 +50,12 @@ DFS_BEGIN_DECLS
  *  - `mode` is stored masked with 07777. link() and remove() (when links remain) stamp
  *    the object's ctime; a moved directory's ctime is stamped too (its ".." changed).
  *  - The replaced or removed object's attributes are those after the call. */
+/* (1.5) Receives one entry of readdir_plus() and the attributes of the object it names
+ * (attr->ino == entry->ino); both are valid during the call. Return 0 to continue,
+ * non-zero to refuse the entry and stop, as for dfs_dirent_sink_fn. */
+typedef int32_t (*dfs_dirent_plus_sink_fn)(void* sink_ctx, const dfs_dirent_t* entry,
+                                           const dfs_attr_t* attr);
+
 typedef struct dfs_metadata_store_ops {
     uint32_t struct_size;
     uint32_t reserved;
@@ -149,6 +155,22 @@ typedef struct dfs_metadata_store_ops {
      * Clarified: DFS_ERR_NOENT for an object that was not created exclusively; the
      * verifier survives a restart like every other attribute. */
     dfs_err_t (*get_verifier)(void* inst, uint64_t ino, uint8_t verifier[8]);
+
+    /* ---- ABI 1.5 ---- */
+
+    /* readdir() that also delivers each entry's attributes (NFSv3 READDIRPLUS, SMB
+     * directory queries): the same cookies, order, eof and refusal rules as readdir(),
+     * the same errors (DFS_ERR_NOTDIR, DFS_ERR_STALE), and the same rule that the sink
+     * never calls back into the store. Each entry's attributes are what getattr() of
+     * entry->ino would have answered at some moment during the call, read together with
+     * the entry (a store answers a batch of entries and their attributes from one
+     * snapshot, e.g. one query joining names to inodes), so an entry is never delivered
+     * with the attributes of another object or with none.
+     * NULL, or DFS_ERR_NOTSUPP before any entry was delivered: the kernel lists with
+     * readdir() and then reads each entry's attributes with getattr() after the listing
+     * call has returned (an entry whose object is gone by then comes without them). */
+    dfs_err_t (*readdir_plus)(void* inst, uint64_t dir, uint64_t cookie,
+                              dfs_dirent_plus_sink_fn sink, void* sink_ctx, int32_t* eof);
 } dfs_metadata_store_ops_t;
 
 /* ---- Block store ----------------------------------------------------------------------

@@ -21,6 +21,8 @@ namespace dfs {
 
 // Receives listing entries; return false when the entry was not taken (stop).
 using DirentSink = std::function<bool(const dfs_dirent_t&)>;
+// Receives listing entries with their attributes (readdirPlus); same rule.
+using DirentPlusSink = std::function<bool(const dfs_dirent_t&, const dfs_attr_t&)>;
 
 class MetadataStore {
 public:
@@ -51,6 +53,11 @@ public:
     virtual Status statfs(dfs_statfs_t&) { return makeError(DFS_ERR_NOTSUPP); }
     virtual Status sync() { return okStatus(); }
     virtual Status getVerifier(uint64_t, uint8_t[8]) { return makeError(DFS_ERR_NOTSUPP); }
+    // Optional (ABI 1.5): a store that can read entries and their attributes together
+    // overrides it; DFS_ERR_NOTSUPP selects the default (readdir, then getattr).
+    virtual Status readdirPlus(uint64_t, uint64_t, const DirentPlusSink&, bool&) {
+        return makeError(DFS_ERR_NOTSUPP);
+    }
 };
 
 class BlockStore {
@@ -280,6 +287,20 @@ inline const dfs_metadata_store_ops_t* metadataOps() {
         o.sync = [](void* p) { return guard(mi(p)->host, "sync", [&] { return mi(p)->impl->sync(); }); };
         o.get_verifier = [](void* p, uint64_t ino, uint8_t v[8]) {
             return guard(mi(p)->host, "get_verifier", [&] { return mi(p)->impl->getVerifier(ino, v); });
+        };
+        o.readdir_plus = [](void* p, uint64_t dir, uint64_t cookie, dfs_dirent_plus_sink_fn sink, void* sctx,
+                            int32_t* eof) {
+            return guard(mi(p)->host, "readdir_plus", [&] {
+                bool e = false;
+                auto s = mi(p)->impl->readdirPlus(
+                    dir, cookie,
+                    [&](const dfs_dirent_t& d, const dfs_attr_t& a) { return sink == nullptr || sink(sctx, &d, &a) == 0; },
+                    e);
+                if (eof != nullptr) {
+                    *eof = e ? 1 : 0;
+                }
+                return s;
+            });
         };
         return o;
     }();

@@ -105,6 +105,66 @@ public:
         }
         return eof != 0;
     }
+    // readdir with each entry's attributes (store.h, readdir_plus). `attr` is NULL only
+    // under the default, for an entry whose object was gone by the time its attributes
+    // were read. sink returns false to stop (entry not taken). Returns eof.
+    using DirentPlusSink = std::function<bool(const dfs_dirent_t&, const dfs_attr_t*)>;
+    Result<bool> readdirPlus(uint64_t dir, uint64_t cookie, const DirentPlusSink& sink) const {
+        if (ops_.readdir_plus != nullptr) {
+            int32_t eof = 0;
+            struct Ctx {
+                const DirentPlusSink* sink;
+                bool delivered;
+            } ctx{&sink, false};
+            auto tramp = [](void* c, const dfs_dirent_t* e, const dfs_attr_t* a) -> int32_t {
+                auto* x = static_cast<Ctx*>(c);
+                x->delivered = true;
+                return (*x->sink)(*e, a) ? 0 : 1;
+            };
+            Status s = ops_.readdir_plus(inst_, dir, cookie, tramp, &ctx, &eof);
+            if (s.ok()) {
+                return eof != 0;
+            }
+            if (s.code() != DFS_ERR_NOTSUPP || ctx.delivered) {
+                return s.error();
+            }
+        }
+        // Default: entries from readdir() in batches, then each one's attributes with
+        // getattr() once the listing call has returned (a readdir sink must not call
+        // back into the store).
+        constexpr size_t kBatch = 256;
+        struct Item {
+            dfs_dirent_t entry;
+            std::string name;
+        };
+        std::vector<Item> batch;
+        batch.reserve(kBatch);
+        uint64_t from = cookie;
+        for (;;) {
+            batch.clear();
+            auto r = readdir(dir, from, [&](const dfs_dirent_t& e) {
+                if (batch.size() == kBatch) {
+                    return false;
+                }
+                batch.push_back(Item{copyStruct(&e), std::string(toView(e.name))});
+                return true;
+            });
+            if (!r.ok()) {
+                return r.error();
+            }
+            for (Item& item : batch) {
+                item.entry.name = toC(item.name);
+                auto a = getattr(item.entry.ino);
+                if (!sink(item.entry, a.ok() ? &*a : nullptr)) {
+                    return false;
+                }
+            }
+            if (*r || batch.empty()) {
+                return true;  // (an empty batch that is not the end would loop forever)
+            }
+            from = batch.back().entry.cookie;
+        }
+    }
     Result<std::string> getxattr(uint64_t ino, std::string_view name) const {
         if (ops_.getxattr == nullptr) {
             return makeError(DFS_ERR_NOTSUPP);
