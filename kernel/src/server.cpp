@@ -352,6 +352,7 @@ void Server::stop() {
         services_->locks = nullptr;
     }
     locks_.reset();
+    lockStore_.reset();  // commits what is queued, marks the stop clean; before the database closes
     lockScheduler_.reset();
     if (shares_) {
         shares_->clear();  // closes store instances (stores flush on destroy)

@@ -378,7 +378,7 @@ size_t LockManager::releaseMatching(const std::function<bool(const LockOwner&)>&
                 continue;
             }
             if (store_ != nullptr) {
-                (void)store_->removeShare(it->first);
+                store_->removeShare(it->first);
             }
             shareFile_.erase(it->first);
             it = fs.shares.erase(it);
@@ -422,7 +422,7 @@ size_t LockManager::releaseClient(const ClientKey& client) {
             dropIdle(f);
         }
         if (store_ != nullptr && persistedClients_.erase(client) != 0) {
-            (void)store_->removeClient(client);
+            store_->removeClient(client);
         }
         // A client that rebooted or expired has nothing left to reclaim.
         auto o = outstanding_.find(client);

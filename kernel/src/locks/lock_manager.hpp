@@ -269,6 +269,7 @@ private:
     uint64_t nextLease_ = 1;
 
     bool grace_ = false;
+    bool fullGrace_ = false;  // after a crash: no early end
     uint64_t graceTimer_ = 0;
     std::map<ClientKey, std::set<ReclaimKey>> outstanding_;  // what each client may still reclaim
 };

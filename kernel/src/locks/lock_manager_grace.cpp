@@ -55,7 +55,10 @@ Status LockManager::start() {
     for (const auto& sh : prev->shares) {
         outstanding_[clientOf(sh.owner)].insert(ReclaimKey{sh.file, sh.owner, sh.access, sh.deny, 0, true});
     }
-    if (!outstanding_.empty()) {
+    // After a crash the stored locks may be short of what was held (the last batch of
+    // changes), so every client on record gets the whole grace period.
+    fullGrace_ = !prev->cleanStop && !prev->clients.empty();
+    if (!outstanding_.empty() || fullGrace_) {
         grace_ = true;
         graceTimer_ = sched_.startTimer(cfg_.graceMs, [this] {
             std::lock_guard<std::mutex> g2(mutex_);
@@ -65,7 +68,9 @@ Status LockManager::start() {
             }
         });
         log::info("locks", "grace_started",
-                  {{"clients", std::to_string(outstanding_.size())}, {"ms", std::to_string(cfg_.graceMs)}});
+                  {{"clients", std::to_string(fullGrace_ ? prev->clients.size() : outstanding_.size())},
+                   {"ms", std::to_string(cfg_.graceMs)},
+                   {"after", prev->cleanStop ? "clean_stop" : "crash"}});
     } else {
         endGraceLocked();  // forgets client records that hold nothing
     }
@@ -95,7 +100,7 @@ void LockManager::noteReclaimed(const ReclaimKey& k) {
 }
 
 void LockManager::maybeEndGrace() {
-    if (!grace_) {
+    if (!grace_ || fullGrace_) {
         return;
     }
     for (const auto& [c, left] : outstanding_) {
@@ -135,7 +140,7 @@ void LockManager::endGraceLocked() {
             continue;
         }
         if (store_ != nullptr) {
-            (void)store_->removeClient(*it);
+            store_->removeClient(*it);
         }
         it = persistedClients_.erase(it);
     }
@@ -159,11 +164,9 @@ void LockManager::persistOwner(const FileKey& file, const LockOwner& owner) {
     if (it != files_.end()) {
         locks = it->second.ranges.locksOf(owner);
     }
-    // Written under the manager's mutex so two changes of one owner's locks cannot reach
-    // the database in the other order.
-    if (!store_->replaceOwnerLocks(file, owner, locks)) {
-        log::warn("locks", "persist_failed", {{"what", "range"}, {"client", owner.clientId}});
-    }
+    // Queued under the manager's mutex, so the newest state of the owner's locks is the
+    // one the writer commits.
+    store_->replaceOwnerLocks(file, owner, locks);
 }
 
 }  // namespace dfs::kernel::locks

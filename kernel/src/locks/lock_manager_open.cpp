@@ -54,8 +54,8 @@ Result<OpenGranted> LockManager::openLocked(const ShareRequest& req, OpenComplet
     fs.shares[rec.id] = rec;
     shareFile_[rec.id] = req.file;
     noteClient(clientOf(req.owner));
-    if (store_ != nullptr && !store_->putShare(rec)) {
-        log::warn("locks", "persist_failed", {{"what", "share"}, {"id", std::to_string(rec.id)}});
+    if (store_ != nullptr) {
+        store_->putShare(rec);
     }
     if (req.reclaim) {
         noteReclaimed(ReclaimKey{req.file, req.owner, req.access, req.deny, 0, true});
@@ -81,8 +81,8 @@ Status LockManager::changeShare(uint64_t shareId, uint32_t access, uint32_t deny
     ShareRecord& rec = fs.shares[shareId];
     rec.access = access;
     rec.deny = deny;
-    if (store_ != nullptr && !store_->putShare(rec)) {
-        log::warn("locks", "persist_failed", {{"what", "share"}, {"id", std::to_string(shareId)}});
+    if (store_ != nullptr) {
+        store_->putShare(rec);
     }
     return okStatus();
 }
@@ -115,7 +115,7 @@ Status LockManager::closeShareLocked(uint64_t shareId) {
     shareFile_.erase(f);
     files_[file].shares.erase(shareId);
     if (store_ != nullptr) {
-        (void)store_->removeShare(shareId);
+        store_->removeShare(shareId);
     }
     dropIdle(file);
     return okStatus();

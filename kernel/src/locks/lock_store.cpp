@@ -1,5 +1,6 @@
 #include "lock_store.hpp"
 
+#include "../log.hpp"
 #include "../state_db.hpp"
 
 #include <sqlite3.h>
@@ -56,6 +57,24 @@ bool validProtocol(int64_t p) { return p >= 1 && p <= 3; }
 
 }  // namespace
 
+LockStore::LockStore(StateDb& db) : db_(db) { writer_ = std::thread([this] { writerLoop(); }); }
+
+namespace {
+constexpr const char* kCleanKey = "locks.clean_stop";
+}
+
+LockStore::~LockStore() {
+    {
+        std::lock_guard<std::mutex> g(mutex_);
+        stop_ = true;
+    }
+    work_.notify_all();
+    writer_.join();
+    if (loaded_ && lastStatus_.ok()) {
+        (void)db_.put(kCleanKey, "1");
+    }
+}
+
 Status LockStore::init() {
     std::string err;
     bool ok = db_.exec(
@@ -73,12 +92,19 @@ Status LockStore::init() {
 }
 
 Result<StoredLockState> LockStore::load() {
+    StoredLockState out;
+    // No marker: a first start (nothing stored) or a database older than the marker.
+    auto clean = db_.get(kCleanKey);
+    out.cleanStop = !clean || *clean == "1";
+    if (!db_.put(kCleanKey, "0")) {
+        return makeError(DFS_ERR_IO, EIO);
+    }
+    loaded_ = true;
     std::lock_guard<std::mutex> g(db_.mutex());
     sqlite3* db = db_.handle();
     if (db == nullptr) {
         return makeError(DFS_ERR_IO, ENXIO);
     }
-    StoredLockState out;
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db, "SELECT protocol, client FROM lock_clients;", -1, &st, nullptr) != SQLITE_OK) {
         return makeError(DFS_ERR_IO, EIO);
@@ -132,6 +158,7 @@ Result<StoredLockState> LockStore::load() {
 }
 
 Status LockStore::clearLocks() {
+    (void)flush();
     std::lock_guard<std::mutex> g(db_.mutex());
     auto s = run(db_.handle(), "DELETE FROM lock_ranges;", {});
     if (!s) {
@@ -140,57 +167,131 @@ Status LockStore::clearLocks() {
     return run(db_.handle(), "DELETE FROM lock_shares;", {});
 }
 
+template <typename F>
+uint64_t LockStore::enqueue(F&& change) {
+    uint64_t seq = 0;
+    {
+        std::lock_guard<std::mutex> g(mutex_);
+        change(pending_);
+        seq = queuedSeq_ + 1;  // committed once the batch now gathering is
+    }
+    work_.notify_one();
+    return seq;
+}
+
+Status LockStore::waitFor(uint64_t seq) {
+    std::unique_lock<std::mutex> g(mutex_);
+    committed_.wait(g, [&] { return committedSeq_ >= seq || (stop_ && pending_.empty()); });
+    return lastStatus_;
+}
+
+Status LockStore::flush() {
+    uint64_t seq = 0;
+    {
+        std::lock_guard<std::mutex> g(mutex_);
+        seq = pending_.empty() ? queuedSeq_ : queuedSeq_ + 1;  // the batch in flight, or the one gathering
+    }
+    return waitFor(seq);
+}
+
 Status LockStore::putClient(const ClientKey& c) {
-    std::lock_guard<std::mutex> g(db_.mutex());
-    return run(db_.handle(), "INSERT OR IGNORE INTO lock_clients(protocol, client) VALUES(?1, ?2);",
-               {int64_t{static_cast<int>(c.protocol)}, c.clientId});
+    return waitFor(enqueue([&](Batch& b) { b.clients[c] = true; }));
 }
 
-Status LockStore::removeClient(const ClientKey& c) {
-    std::lock_guard<std::mutex> g(db_.mutex());
-    return run(db_.handle(), "DELETE FROM lock_clients WHERE protocol=?1 AND client=?2;",
-               {int64_t{static_cast<int>(c.protocol)}, c.clientId});
+void LockStore::removeClient(const ClientKey& c) {
+    enqueue([&](Batch& b) { b.clients[c] = false; });
 }
 
-Status LockStore::replaceOwnerLocks(const FileKey& file, const LockOwner& owner, const std::vector<RangeLock>& locks) {
+void LockStore::replaceOwnerLocks(const FileKey& file, const LockOwner& owner, const std::vector<RangeLock>& locks) {
+    enqueue([&](Batch& b) { b.owners[{file, owner}] = locks; });
+}
+
+void LockStore::putShare(const ShareRecord& r) {
+    enqueue([&](Batch& b) { b.shares[r.id] = r; });
+}
+
+void LockStore::removeShare(uint64_t id) {
+    enqueue([&](Batch& b) { b.shares[id] = std::nullopt; });
+}
+
+void LockStore::writerLoop() {
+    std::unique_lock<std::mutex> g(mutex_);
+    for (;;) {
+        work_.wait(g, [&] { return stop_ || !pending_.empty(); });
+        if (pending_.empty()) {
+            committed_.notify_all();
+            return;  // stopping, and nothing left
+        }
+        Batch b = std::move(pending_);
+        pending_ = Batch{};
+        uint64_t seq = ++queuedSeq_;
+        g.unlock();
+        Status st = commit(b);
+        if (!st) {
+            log::warn("locks", "persist_failed",
+                      {{"owners", std::to_string(b.owners.size())}, {"shares", std::to_string(b.shares.size())},
+                       {"clients", std::to_string(b.clients.size())}});
+        }
+        g.lock();
+        lastStatus_ = st;
+        committedSeq_ = seq;
+        committed_.notify_all();
+    }
+}
+
+// One transaction for the batch: a crash in the middle loses all of it or none.
+Status LockStore::commit(const Batch& b) {
     std::lock_guard<std::mutex> g(db_.mutex());
     sqlite3* db = db_.handle();
-    // One transaction: a crash between the delete and the inserts must not lose locks.
     if (!run(db, "BEGIN IMMEDIATE;", {})) {
         return makeError(DFS_ERR_IO, EIO);
     }
-    Status s = run(db,
-                   "DELETE FROM lock_ranges WHERE share=?1 AND ino=?2 AND protocol=?3 AND client=?4 AND owner=?5"
-                   " AND pid=?6;",
-                   {int64_t{file.shareId}, toDb(file.ino), int64_t{static_cast<int>(owner.protocol)}, owner.clientId,
-                    owner.ownerId, int64_t{owner.pid}});
-    for (const auto& l : locks) {
+    Status s = okStatus();
+    for (const auto& [c, present] : b.clients) {
+        if (!s) {
+            break;
+        }
+        s = present ? run(db, "INSERT OR IGNORE INTO lock_clients(protocol, client) VALUES(?1, ?2);",
+                          {int64_t{static_cast<int>(c.protocol)}, c.clientId})
+                    : run(db, "DELETE FROM lock_clients WHERE protocol=?1 AND client=?2;",
+                          {int64_t{static_cast<int>(c.protocol)}, c.clientId});
+    }
+    for (const auto& [key, locks] : b.owners) {
+        const auto& [file, owner] = key;
         if (!s) {
             break;
         }
         s = run(db,
-                "INSERT INTO lock_ranges(share, ino, protocol, client, owner, pid, first, last, type)"
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);",
+                "DELETE FROM lock_ranges WHERE share=?1 AND ino=?2 AND protocol=?3 AND client=?4 AND owner=?5"
+                " AND pid=?6;",
                 {int64_t{file.shareId}, toDb(file.ino), int64_t{static_cast<int>(owner.protocol)}, owner.clientId,
-                 owner.ownerId, int64_t{owner.pid}, toDb(l.range.first), toDb(l.range.last),
-                 int64_t{static_cast<int>(l.type)}});
+                 owner.ownerId, int64_t{owner.pid}});
+        for (const auto& l : locks) {
+            if (!s) {
+                break;
+            }
+            s = run(db,
+                    "INSERT INTO lock_ranges(share, ino, protocol, client, owner, pid, first, last, type)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);",
+                    {int64_t{file.shareId}, toDb(file.ino), int64_t{static_cast<int>(owner.protocol)}, owner.clientId,
+                     owner.ownerId, int64_t{owner.pid}, toDb(l.range.first), toDb(l.range.last),
+                     int64_t{static_cast<int>(l.type)}});
+        }
+    }
+    for (const auto& [id, rec] : b.shares) {
+        if (!s) {
+            break;
+        }
+        s = rec ? run(db,
+                      "INSERT OR REPLACE INTO lock_shares(id, share, ino, protocol, client, owner, pid, access, deny)"
+                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);",
+                      {toDb(rec->id), int64_t{rec->file.shareId}, toDb(rec->file.ino),
+                       int64_t{static_cast<int>(rec->owner.protocol)}, rec->owner.clientId, rec->owner.ownerId,
+                       int64_t{rec->owner.pid}, int64_t{rec->access}, int64_t{rec->deny}})
+                : run(db, "DELETE FROM lock_shares WHERE id=?1;", {toDb(id)});
     }
     Status end = run(db, s ? "COMMIT;" : "ROLLBACK;", {});
     return s ? end : s;
-}
-
-Status LockStore::putShare(const ShareRecord& r) {
-    std::lock_guard<std::mutex> g(db_.mutex());
-    return run(db_.handle(),
-               "INSERT OR REPLACE INTO lock_shares(id, share, ino, protocol, client, owner, pid, access, deny)"
-               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);",
-               {toDb(r.id), int64_t{r.file.shareId}, toDb(r.file.ino), int64_t{static_cast<int>(r.owner.protocol)},
-                r.owner.clientId, r.owner.ownerId, int64_t{r.owner.pid}, int64_t{r.access}, int64_t{r.deny}});
-}
-
-Status LockStore::removeShare(uint64_t id) {
-    std::lock_guard<std::mutex> g(db_.mutex());
-    return run(db_.handle(), "DELETE FROM lock_shares WHERE id=?1;", {toDb(id)});
 }
 
 }  // namespace dfs::kernel::locks

@@ -1,4 +1,5 @@
-// Locks and client records through a real state database: write-through, reload after a
+// Locks and client records through a real state database: written behind and committed
+// in batches (a client's first record before its lock is granted), reloaded after a
 // restart, the grace period (reclaims only, early end, timeout) and the records left.
 #include "lock_test_util.hpp"
 
@@ -63,6 +64,7 @@ TEST_F(LockPersistTest, LocksSurviveARestartAndAreReclaimedInGrace) {
         ASSERT_TRUE(run->mgr->lock(req(b, rng(200, 10), R), nullptr).ok());
         ASSERT_TRUE(run->mgr->unlock(kFile, a, rng(50, 10)).ok());  // split: persisted as two
         ASSERT_TRUE(run->mgr->openShare(ShareRequest{kFile, b, kShareRead, kShareWrite}, nullptr).ok());
+        ASSERT_TRUE(run->store->flush().ok());
         auto stored = run->store->load();
         ASSERT_TRUE(stored.ok());
         EXPECT_EQ(stored->ranges.size(), 4u);
@@ -130,23 +132,83 @@ TEST_F(LockPersistTest, GraceEndsOnReclaimCompleteOrTimeout) {
     EXPECT_TRUE(run->mgr->lock(req(nlmOwner("z"), rng(0, 1), W), nullptr).ok());
 }
 
-TEST_F(LockPersistTest, ReleaseIsWrittenThrough) {
+TEST_F(LockPersistTest, ReleasesAreWrittenBehindAndClientsBeforeTheirFirstGrant) {
     auto run = boot();
     auto a = nlmOwner("a");
     ASSERT_TRUE(run->mgr->lock(req(a, rng(0, 10), W), nullptr).ok());
+    // The client's record is committed before its first lock is granted, without a flush.
+    ASSERT_EQ(run->store->load()->clients.size(), 1u);
     auto sh = run->mgr->openShare(ShareRequest{kFile, a, kShareRead, 0}, nullptr);
     ASSERT_TRUE(sh.ok());
+    ASSERT_TRUE(run->store->flush().ok());
     ASSERT_EQ(run->store->load()->ranges.size(), 1u);
     ASSERT_TRUE(run->mgr->unlock(kFile, a, rng(0, 0)).ok());
     ASSERT_TRUE(run->mgr->closeShare(sh->shareId).ok());
+    ASSERT_TRUE(run->store->flush().ok());
     auto stored = run->store->load();
     EXPECT_TRUE(stored->ranges.empty());
     EXPECT_TRUE(stored->shares.empty());
     ASSERT_TRUE(run->mgr->lock(req(a, rng(0, 10), W), nullptr).ok());
     run->mgr->releaseClient(ClientKey{LockProtocol::nlm, "a"});
+    ASSERT_TRUE(run->store->flush().ok());
     stored = run->store->load();
     EXPECT_TRUE(stored->ranges.empty());
     EXPECT_TRUE(stored->clients.empty());
+}
+
+TEST_F(LockPersistTest, AfterACrashEveryClientOnRecordGetsTheWholeGracePeriod) {
+    auto a = nlmOwner("a");
+    {
+        auto run = boot();
+        ASSERT_TRUE(run->mgr->lock(req(a, rng(0, 10), W), nullptr).ok());
+    }
+    {
+        // What a crash leaves: the client's record (committed before its grant) but not
+        // the last batch of lock changes, and no clean-stop mark.
+        StateDb db;
+        std::string err;
+        ASSERT_TRUE(db.open((dir_ / "state.db").string(), err)) << err;
+        ASSERT_TRUE(db.exec("DELETE FROM lock_ranges;", err)) << err;
+        ASSERT_TRUE(db.put("locks.clean_stop", "0"));
+    }
+    auto run = boot();
+    EXPECT_TRUE(run->mgr->inGrace()) << "no lock on record, but a client that may hold one";
+    EXPECT_EQ(lockFault(run->mgr->lock(req(nlmOwner("b"), rng(0, 1), W), nullptr).error()), LockFault::grace);
+    ASSERT_TRUE(run->mgr->lock(reclaim(req(a, rng(0, 10), W)), nullptr).ok()) << "the lost lock is reclaimed";
+    run->mgr->reclaimComplete(ClientKey{LockProtocol::nlm, "a"});
+    EXPECT_TRUE(run->mgr->inGrace()) << "no early end after a crash";
+    sched_.advance(cfg_.graceMs);
+    EXPECT_FALSE(run->mgr->inGrace());
+    run.reset();
+    // That run stopped cleanly: the next start with the reclaimed lock ends grace early.
+    run = boot();
+    ASSERT_TRUE(run->mgr->inGrace());
+    ASSERT_TRUE(run->mgr->lock(reclaim(req(a, rng(0, 10), W)), nullptr).ok());
+    EXPECT_FALSE(run->mgr->inGrace());
+}
+
+TEST_F(LockPersistTest, ManyChangesCoalesceAndTheLastStateIsStored) {
+    auto a = nlmOwner("a");
+    {
+        auto run = boot();
+        // 2,000 lock/unlock pairs and a final lock: whatever the batching, the database
+        // ends with exactly the final state, even though the store is closed right away.
+        for (int i = 0; i < 2000; ++i) {
+            ASSERT_TRUE(run->mgr->lock(req(a, rng(uint64_t(i) * 10, 5), W), nullptr).ok());
+            ASSERT_TRUE(run->mgr->unlock(kFile, a, rng(uint64_t(i) * 10, 5)).ok());
+        }
+        ASSERT_TRUE(run->mgr->lock(req(a, rng(7, 3), R), nullptr).ok());
+    }  // the store commits what is queued before it closes
+    StateDb db;
+    std::string err;
+    ASSERT_TRUE(db.open((dir_ / "state.db").string(), err)) << err;
+    LockStore store(db);
+    auto stored = store.load();
+    ASSERT_TRUE(stored.ok());
+    ASSERT_EQ(stored->ranges.size(), 1u);
+    EXPECT_EQ(stored->ranges[0].range.first, 7u);
+    EXPECT_EQ(stored->ranges[0].range.last, 9u);
+    EXPECT_EQ(stored->ranges[0].type, R);
 }
 
 }  // namespace
