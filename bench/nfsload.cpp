@@ -28,17 +28,18 @@ namespace {
 void usage() {
     std::fprintf(stderr,
                  "usage: nfsload --workload NAME [--url nfs://HOST/EXPORT?nfsport=N&mountport=M&version=3]\n"
-                 "  workloads: seqwrite seqread randread randwrite smallfiles readdirplus getattr tcpceiling\n"
+                 "  workloads: seqwrite seqread randread randwrite smallfiles readdirplus getattr locks tcpceiling\n"
                  "  --depth N         calls in flight per connection (32)\n"
                  "  --size BYTES      large file size / random span / tcpceiling bytes (1 GiB; tcpceiling 8 GiB)\n"
                  "  --block BYTES     seqwrite/seqread call size, capped by the server's FSINFO (1 MiB)\n"
                  "  --io BYTES        randread/randwrite/smallfiles call size (4096)\n"
                  "  --count N         randread/randwrite calls at most (200000)\n"
                  "  --files N         smallfiles files, readdirplus entries (10000)\n"
-                 "  --contexts N      getattr connections (16)\n"
+                 "  --contexts N      getattr connections, locks clients (16)\n"
                  "  --context-depth N getattr calls in flight per connection (1)\n"
                  "  --listings N      readdirplus listings at most (0: until --seconds)\n"
-                 "  --seconds S       run time of randread/randwrite/readdirplus/getattr (20)\n"
+                 "  --seconds S       run time of randread/randwrite/readdirplus/getattr/locks (20)\n"
+                 "  --nlm-port N      locks: the server's NLM port (TCP)\n"
                  "  --max-seconds S   hard bound on any workload (300)\n"
                  "  --file NAME       the large file at the export root (nfsload.dat)\n"
                  "  --dir NAME        smallfiles/readdirplus directory at the export root\n"
@@ -109,6 +110,8 @@ bool parseArgs(int argc, char** argv, Options& opt, bool& sizeGiven) {
             opt.dirCount = static_cast<uint32_t>(parseSize(next()));
         } else if (a == "--unstable") {
             opt.smallFileSync = false;
+        } else if (a == "--nlm-port") {
+            opt.nlmPort = std::atoi(next());
         } else if (a == "--seed") {
             opt.seed = parseSize(next());
         } else {
@@ -168,7 +171,7 @@ Result runTcpCeiling(const Options& opt) {
     }
     std::vector<char> buf(1 << 20, 'x');
     auto start = Clock::now();
-    auto stopAt = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt.maxSeconds));
+    auto stopAt = start + secondsToDuration(opt.maxSeconds);
     uint64_t sent = 0;
     while (sent < opt.fileSize && Clock::now() < stopAt) {
         ssize_t n = ::write(fd, buf.data(), buf.size());
@@ -224,6 +227,8 @@ int main(int argc, char** argv) {
         r = runReaddirPlus(opt);
     } else if (opt.workload == "getattr") {
         r = runGetattr(opt);
+    } else if (opt.workload == "locks") {
+        r = runLocks(opt);
     } else if (opt.workload == "tcpceiling") {
         if (!sizeGiven) {
             opt.fileSize = 8ULL << 30;

@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <cstring>
+#include <utility>
 
 // libnfs 4.0 exports nfs_get_rootfh but its public header does not declare it; the handle
 // layout is libnfs's own `struct nfs_fh` (libnfs-private.h), the same one nfs_get_fh returns.
@@ -15,8 +16,14 @@ extern "C" struct nfs_fh* nfs_get_rootfh(struct nfs_context* nfs);
 namespace nfsload {
 
 Connection::~Connection() {
-    if (nfs_ != nullptr && !abandoned_) {
+    if (abandoned_) {
+        return;
+    }
+    if (nfs_ != nullptr) {
         nfs_destroy_context(nfs_);
+    }
+    if (rpc_ != nullptr) {
+        rpc_destroy_context(rpc_);
     }
 }
 
@@ -54,6 +61,47 @@ ConnectionPtr Connection::open(const std::string& url, std::string& error) {
     return conn;
 }
 
+namespace {
+
+void connected(rpc_context*, int status, void* data, void* priv) {
+    auto* out = static_cast<std::pair<bool, std::string>*>(priv);
+    out->first = true;
+    if (status != RPC_STATUS_SUCCESS) {
+        out->second = data != nullptr ? static_cast<const char*>(data) : "connect failed";
+    }
+}
+
+}  // namespace
+
+ConnectionPtr Connection::openProgram(const std::string& host, int port, int prog, int vers, std::string& error) {
+    ConnectionPtr conn(new Connection());
+    conn->rpc_ = rpc_init_context();
+    if (conn->rpc_ == nullptr) {
+        error = "rpc_init_context failed";
+        return nullptr;
+    }
+    std::pair<bool, std::string> state{false, {}};
+    if (rpc_connect_port_async(conn->rpc_, host.c_str(), port, prog, vers, connected, &state) != 0) {
+        error = std::string("connect: ") + rpc_get_error(conn->rpc_);
+        return nullptr;
+    }
+    std::vector<Connection*> one{conn.get()};
+    if (!runLoop(one, [&] { return state.first; }, Clock::now() + std::chrono::seconds(30), error)) {
+        return nullptr;
+    }
+    if (!state.first || !state.second.empty()) {
+        error = "connect to " + host + ":" + std::to_string(port) + ": " +
+                (state.first ? state.second : std::string("no answer in 30 s"));
+        return nullptr;
+    }
+    return conn;
+}
+
+std::string hostOf(const std::string& url) {
+    std::string rest = url.rfind("nfs://", 0) == 0 ? url.substr(6) : url;
+    return rest.substr(0, rest.find_first_of("/?"));
+}
+
 bool runLoop(const std::vector<Connection*>& conns, const std::function<bool()>& done,
              Clock::time_point deadline, std::string& error) {
     std::vector<pollfd> fds(conns.size());
@@ -62,8 +110,8 @@ bool runLoop(const std::vector<Connection*>& conns, const std::function<bool()>&
             return true;
         }
         for (size_t i = 0; i < conns.size(); ++i) {
-            fds[i].fd = nfs_get_fd(conns[i]->nfs());
-            fds[i].events = static_cast<short>(nfs_which_events(conns[i]->nfs()));
+            fds[i].fd = rpc_get_fd(conns[i]->rpc());
+            fds[i].events = static_cast<short>(rpc_which_events(conns[i]->rpc()));
             fds[i].revents = 0;
         }
         // 100 ms: libnfs wants nfs_service now and then even without events, and the
@@ -77,8 +125,8 @@ bool runLoop(const std::vector<Connection*>& conns, const std::function<bool()>&
             return false;
         }
         for (size_t i = 0; i < conns.size(); ++i) {
-            if (nfs_service(conns[i]->nfs(), fds[i].revents) < 0) {
-                error = std::string("nfs_service: ") + nfs_get_error(conns[i]->nfs());
+            if (rpc_service(conns[i]->rpc(), fds[i].revents) < 0) {
+                error = std::string("rpc_service: ") + rpc_get_error(conns[i]->rpc());
                 return false;
             }
         }

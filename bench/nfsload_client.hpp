@@ -52,9 +52,13 @@ public:
 
     // Mounts `url`; on failure returns null and sets `error`.
     static std::unique_ptr<Connection> open(const std::string& url, std::string& error);
+    // A bare connection to program `prog` version `vers` at host:port (NLM), no mount:
+    // root() is empty and only rpc() is usable.
+    static std::unique_ptr<Connection> openProgram(const std::string& host, int port, int prog, int vers,
+                                                   std::string& error);
 
     nfs_context* nfs() { return nfs_; }
-    rpc_context* rpc() { return nfs_get_rpc_context(nfs_); }
+    rpc_context* rpc() { return nfs_ != nullptr ? nfs_get_rpc_context(nfs_) : rpc_; }
     FileHandle& root() { return root_; }
     // What the server's FSINFO allows, as libnfs negotiated it at mount.
     uint64_t readMax() const { return readMax_; }
@@ -69,6 +73,7 @@ private:
     Connection() = default;
 
     nfs_context* nfs_ = nullptr;
+    rpc_context* rpc_ = nullptr;  // openProgram's context (nfs_ is null then)
     FileHandle root_;
     uint64_t readMax_ = 0;
     uint64_t writeMax_ = 0;
@@ -98,6 +103,9 @@ bool makeDir(Connection& conn, const std::string& name, FileHandle& out, std::st
 bool createEmpty(Connection& conn, const std::string& name, FileHandle& out, std::string& error);
 // COMMIT the whole file (offset 0, count 0).
 bool commitAll(Connection& conn, FileHandle& file, std::string& error);
+
+// The host part of an nfs:// URL ("127.0.0.1" of nfs://127.0.0.1/export?...).
+std::string hostOf(const std::string& url);
 
 // "NFS3ERR_NOENT(2)" and similar, for messages.
 std::string statusName(int nfsstat);

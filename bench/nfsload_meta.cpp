@@ -30,16 +30,6 @@ std::string entryName(uint64_t i) {
     return name;
 }
 
-Result failed(Result r, const std::string& error) {
-    r.ok = false;
-    r.error = error;
-    return r;
-}
-
-Clock::duration secondsToDuration(double s) {
-    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
-
 // ---- smallfiles: CREATE, then one WRITE, per file ---------------------------------
 
 // Each file is a chain of two calls; `depth` files are in progress at once. With
@@ -350,30 +340,8 @@ Result runGetattr(const Options& opt) {
         all.push_back(pipelines.back().get());
         conns.push_back(std::move(conn));
     }
-    auto start = Clock::now();
-    for (auto& p : pipelines) {
-        p->issueUntil(start + secondsToDuration(opt.seconds));
-    }
-    bool ran = Pipeline::runAll(all, start + secondsToDuration(opt.maxSeconds), error);
-    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    r.complete = true;
-    for (auto& p : pipelines) {
-        r.ops += p->ops;
-        if (p->hasFailed() && r.error.empty()) {
-            r.error = p->error();
-        }
-        r.complete = r.complete && !p->timedOut();
-    }
-    r.unit = "ops/s";
-    r.value = static_cast<double>(r.ops) / r.seconds;
+    runConcurrent(all, opt, "ops/s", r);
     r.extra = "contexts=" + std::to_string(opt.contexts) + " per_context_depth=" + std::to_string(opt.contextDepth);
-    if (!ran) {
-        return failed(r, error);
-    }
-    if (!r.error.empty()) {
-        return failed(r, r.error);
-    }
-    r.ok = true;
     return r;
 }
 

@@ -89,4 +89,28 @@ void Pipeline::fail(const std::string& error) {
     }
 }
 
+void runConcurrent(const std::vector<Pipeline*>& pipelines, const Options& opt, const char* unit, Result& r) {
+    std::string error;
+    auto start = Clock::now();
+    for (Pipeline* p : pipelines) {
+        p->issueUntil(start + secondsToDuration(opt.seconds));
+    }
+    bool ran = Pipeline::runAll(pipelines, start + secondsToDuration(opt.maxSeconds), error);
+    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    r.complete = true;
+    for (Pipeline* p : pipelines) {
+        r.ops += p->ops;
+        if (p->hasFailed() && r.error.empty()) {
+            r.error = p->error();
+        }
+        r.complete = r.complete && !p->timedOut();
+    }
+    r.unit = unit;
+    r.value = static_cast<double>(r.ops) / r.seconds;
+    if (!ran) {
+        r.error = error;
+    }
+    r.ok = r.error.empty();
+}
+
 }  // namespace nfsload

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nfsload_client.hpp"
+#include "nfsload_workloads.hpp"
 
 namespace nfsload {
 
@@ -59,5 +60,10 @@ private:
     std::string error_;
     Clock::time_point issueUntil_ = Clock::time_point::max();
 };
+
+// Runs `pipelines` (each on its own connection) together, issuing for opt.seconds and
+// bounded by opt.maxSeconds, then fills `r`: the summed ops, the time, ops/s in `unit`,
+// whether every pipeline finished in time, and ok unless one failed.
+void runConcurrent(const std::vector<Pipeline*>& pipelines, const Options& opt, const char* unit, Result& r);
 
 }  // namespace nfsload

@@ -26,12 +26,6 @@ const std::vector<char>& payload(uint64_t size) {
 
 double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
-Result failed(Result r, const std::string& error) {
-    r.ok = false;
-    r.error = error;
-    return r;
-}
-
 // ---- sequential and random READ/WRITE ----------------------------------------------
 
 // One pipeline for all four data workloads: `nextOffset` says where the next call goes.
@@ -152,7 +146,7 @@ Result runSeqWrite(const Options& opt) {
         return true;
     };
     auto start = Clock::now();
-    auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt.maxSeconds));
+    auto deadline = start + secondsToDuration(opt.maxSeconds);
     std::string loopError;
     bool ran = p.run(deadline, loopError);
     double writeSeconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -196,7 +190,7 @@ Result runSeqRead(const Options& opt) {
         return true;
     };
     auto start = Clock::now();
-    auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt.maxSeconds));
+    auto deadline = start + secondsToDuration(opt.maxSeconds);
     std::string loopError;
     bool ran = p.run(deadline, loopError);
     r = finishData(r, p, start, ran, loopError);
@@ -236,8 +230,8 @@ Result runRandom(const Options& opt, bool write) {
         return true;
     };
     auto start = Clock::now();
-    p.issueUntil(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt.seconds)));
-    auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt.maxSeconds));
+    p.issueUntil(start + secondsToDuration(opt.seconds));
+    auto deadline = start + secondsToDuration(opt.maxSeconds);
     std::string loopError;
     bool ran = p.run(deadline, loopError);
     // Random writes are UNSTABLE like the sequential ones; the COMMIT that makes them

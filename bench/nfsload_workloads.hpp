@@ -30,6 +30,7 @@ struct Options {
     uint32_t maxCount = 131072;             // READDIRPLUS maxcount
     bool smallFileSync = true;              // smallfiles: FILE_SYNC write (as a close() flush does)
     uint64_t seed = 1;
+    int nlmPort = 0;                        // locks: the server's NLM port (TCP)
 };
 
 struct Result {
@@ -51,12 +52,24 @@ struct Result {
     }
 };
 
+inline Result failed(Result r, const std::string& error) {
+    r.ok = false;
+    r.error = error;
+    return r;
+}
+
+inline Clock::duration secondsToDuration(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
 Result runSeqWrite(const Options& opt);
 Result runSeqRead(const Options& opt);
 Result runRandom(const Options& opt, bool write);
 Result runSmallFiles(const Options& opt);
 Result runReaddirPlus(const Options& opt);
 Result runGetattr(const Options& opt);
+// NLM v4 LOCK + UNLOCK pairs (nfsload_locks.cpp): `contexts` clients on one file.
+Result runLocks(const Options& opt);
 Result runTcpCeiling(const Options& opt);
 
 }  // namespace nfsload

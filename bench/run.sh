@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# NFSv3 benchmark: DittoFS (dittofsd + the nfs3 plugin) against nfs-ganesha (FSAL VFS), in
-# the same run, on loopback, with the same client (nfsload, libnfs async API). Prints one
-# table of DittoFS/ganesha ratios plus the loopback TCP ceiling. `make bench` calls it.
+# NFSv3 and NLM benchmark: DittoFS (dittofsd + the nfs3 and nlm plugins) against
+# nfs-ganesha (FSAL VFS, its NLM), in the same run, on loopback, with the same client
+# (nfsload, libnfs async API). Prints one table of DittoFS/ganesha ratios plus the loopback
+# TCP ceiling. `make bench` calls it.
 #
 # Both servers keep their data in one temporary directory, so they write to the same
 # filesystem; both are stopped when the script exits, however it exits.
@@ -11,10 +12,11 @@
 #   NFSLOAD         the client binary ($BUILD_DIR/bin/nfsload)
 #   BENCH_TMP       parent of the temporary directory (/tmp)
 #   SERVERS         "dittofs ganesha" (either may be left out)
-#   WORKLOADS       "seqwrite seqread randread randwrite smallfiles readdirplus getattr"
+#   WORKLOADS       "seqwrite seqread randread randwrite smallfiles readdirplus getattr locks1 locks16"
+#                   (locksN: NLM LOCK+UNLOCK pairs from N clients)
 #   BENCH_SIZE      large file size (1G)        BENCH_DEPTH   calls in flight (32)
 #   BENCH_FILES     smallfiles/readdirplus (10000)
-#   BENCH_SECONDS   randread/randwrite/readdirplus/getattr run time (20)
+#   BENCH_SECONDS   randread/randwrite/readdirplus/getattr/locks run time (20)
 #   BENCH_MAX_SECONDS  hard bound on any one workload run (300)
 #   BENCH_RDP_DEPTH readdirplus listings at once (1)
 #   BENCH_OUT       also write the results, one tab-separated line per cell, to this file
@@ -24,7 +26,9 @@
 # register NFS V3 on UDP"), so when none answers on 127.0.0.1 the script starts Debian's
 # rpcbind (package rpcbind, installed with apt-get when missing) for the run and stops it
 # afterwards. dittofsd needs none: its portmapper is built in and runs here on an
-# ephemeral port.
+# ephemeral port. For the lock rows ganesha's NLM also needs a status monitor to register
+# its clients with, so the script starts Debian's rpc.statd (package nfs-common) the same
+# way; dittofsd's NSM is built into its nlm plugin.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +38,7 @@ nfsload="${NFSLOAD:-$build/bin/nfsload}"
 dittofsd="$build/bin/dittofsd"
 plugins="$build/plugins"
 servers="${SERVERS:-dittofs ganesha}"
-workloads="${WORKLOADS:-seqwrite seqread randread randwrite smallfiles readdirplus getattr}"
+workloads="${WORKLOADS:-seqwrite seqread randread randwrite smallfiles readdirplus getattr locks1 locks16}"
 size="${BENCH_SIZE:-1G}"
 depth="${BENCH_DEPTH:-32}"
 files="${BENCH_FILES:-10000}"
@@ -58,6 +62,7 @@ chmod 755 "$tmp"
 dittofs_pid=""
 ganesha_pid=""
 rpcbind_pid=""
+statd_pid=""
 
 # /proc rather than kill -0, which fails for a root-owned process when not root; a child
 # that exited stays a zombie until waited for, and counts as gone.
@@ -88,6 +93,7 @@ stop_pid() {
 cleanup() {
   stop_pid "$dittofs_pid" dittofsd
   stop_pid "$ganesha_pid" ganesha.nfsd
+  stop_pid "$statd_pid" rpc.statd
   stop_pid "$rpcbind_pid" rpcbind
   if [ "${KEEP:-0}" = "1" ]; then
     log "kept $tmp"
@@ -116,7 +122,7 @@ wait_for_log() {
   return 1
 }
 
-declare -A url reason
+declare -A url reason nlm_port
 
 # ---- dittofsd ----------------------------------------------------------------------------
 start_dittofs() {
@@ -161,6 +167,10 @@ squash = "none"
 [protocol.nfs3]
 port = 0
 mount_port = 0
+
+[protocol.nlm]
+port = 0
+nsm_port = 0
 EOF
   "$dittofsd" --config "$dir/dittofs.toml" >"$dir/stderr.log" 2>&1 &
   dittofs_pid=$!
@@ -176,7 +186,8 @@ EOF
     return 1
   fi
   url[dittofs]="nfs://127.0.0.1/export?nfsport=$nfs_port&mountport=$mount_port&version=3"
-  log "dittofsd pid $dittofs_pid: nfs $nfs_port, mount $mount_port"
+  nlm_port[dittofs]="$(grep -o 'event=rpc_registered name=nlm .*tcp=[0-9]*' "$dir/dittofsd.log" | tail -n 1 | sed 's/.*tcp=//')"
+  log "dittofsd pid $dittofs_pid: nfs $nfs_port, mount $mount_port, nlm ${nlm_port[dittofs]:-none}"
 }
 
 # ---- nfs-ganesha -------------------------------------------------------------------------
@@ -205,18 +216,40 @@ start_ganesha() {
     done
     log "started rpcbind (pid $rpcbind_pid) for nfs-ganesha"
   fi
+  if [[ " $workloads " == *" locks"* ]] && ! rpcinfo -p 127.0.0.1 2>/dev/null | grep -qw status; then
+    if ! command -v rpc.statd >/dev/null; then
+      log "installing nfs-common (rpc.statd), which nfs-ganesha's NLM needs"
+      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nfs-common >&2 || true
+    fi
+    if command -v rpc.statd >/dev/null; then
+      # Foreground, no reboot notices to anyone, state kept in the run's directory.
+      mkdir -p "$dir/statd/sm" "$dir/statd/sm.bak"
+      $SUDO rpc.statd -F -L -P "$dir/statd" >"$dir/statd.log" 2>&1 &
+      statd_pid=$!
+      for _ in $(seq 1 50); do
+        rpcinfo -p 127.0.0.1 2>/dev/null | grep -qw status && break
+        sleep 0.1
+      done
+      log "started rpc.statd (pid $statd_pid) for nfs-ganesha's NLM"
+    else
+      log "no rpc.statd: ganesha's lock rows will fail"
+    fi
+  fi
   $SUDO mkdir -p /var/run/ganesha
-  local nfs_port mount_port
+  local nfs_port mount_port lock_port
   nfs_port="$(free_port)"
   mount_port="$(free_port)"
   while [ "$mount_port" = "$nfs_port" ]; do mount_port="$(free_port)"; done
+  lock_port="$(free_port)"
+  while [ "$lock_port" = "$nfs_port" ] || [ "$lock_port" = "$mount_port" ]; do lock_port="$(free_port)"; done
   cat >"$dir/ganesha.conf" <<EOF
 NFS_CORE_PARAM {
     Protocols = 3;
     Bind_addr = 127.0.0.1;
     NFS_Port = $nfs_port;
     MNT_Port = $mount_port;
-    Enable_NLM = false;
+    NLM_Port = $lock_port;
+    Enable_NLM = true;
     Enable_RQUOTA = false;
 }
 NFSV4 { Graceless = true; }
@@ -240,7 +273,8 @@ EOF
     return 1
   fi
   url[ganesha]="nfs://127.0.0.1$dir/export?nfsport=$nfs_port&mountport=$mount_port&version=3"
-  log "ganesha.nfsd pid $ganesha_pid: nfs $nfs_port, mount $mount_port"
+  nlm_port[ganesha]="$lock_port"
+  log "ganesha.nfsd pid $ganesha_pid: nfs $nfs_port, mount $mount_port, nlm $lock_port"
 }
 
 log "temporary directory $tmp on $(df -T "$tmp" | awk 'NR==2 {print $1" ("$2")"}')"
@@ -262,6 +296,16 @@ args_for() {
     # listing a chain of calls. BENCH_RDP_DEPTH runs several listings at once.
     readdirplus) echo "--files $files --dir smallfiles --depth ${BENCH_RDP_DEPTH:-1} --seconds $seconds" ;;
     getattr) echo "--contexts 16 --context-depth 1 --seconds $seconds" ;;
+    # One call in flight per client: each pair is LOCK then UNLOCK of its own range.
+    locks*) echo "--contexts ${1#locks} --seconds $seconds --nlm-port ${nlm_port[$2]:-0}" ;;
+  esac
+}
+
+# The nfsload workload behind a row name (locks1, locks16 -> locks).
+workload_of() {
+  case "$1" in
+    locks*) echo locks ;;
+    *) echo "$1" ;;
   esac
 }
 
@@ -275,7 +319,7 @@ run_one() {
   sync
   sleep 1
   # shellcheck disable=SC2046
-  line="$("$nfsload" --url "${url[$s]}" --workload "$w" $(args_for "$w") --max-seconds "$max_seconds" 2>&1 | tail -n 1)" || true
+  line="$("$nfsload" --url "${url[$s]}" --workload "$(workload_of "$w")" $(args_for "$w" "$s") --max-seconds "$max_seconds" 2>&1 | tail -n 1)" || true
   echo "$s $line" >&2
   if [ -n "$(field unit "$line")" ]; then
     unit[$w]="$(field unit "$line")"
