@@ -13,8 +13,12 @@
 #include <boost/asio/write.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <deque>
 #include <list>
+#include <mutex>
+
+#include <sys/socket.h>
 
 namespace dfs::kernel::rpc {
 namespace {
@@ -69,12 +73,13 @@ public:
     }
 
     void close() {
-        asio::post(strand_, [self = shared_from_this()] {
-            boost::system::error_code ec;
-            self->socket_.close(ec);
-        });
+        asio::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
     }
 
+    // Replies go out in the order they are sent. When nothing is queued or being written,
+    // the calling worker writes the reply itself (a non-blocking send on the socket), so
+    // a small reply costs no hand-off to an I/O thread; whatever the socket does not take
+    // at once is queued and written from the strand.
     void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) override {
         uint8_t* m = buf->data() + offset - 4;
         uint32_t mark = 0x80000000u | static_cast<uint32_t>(len);
@@ -82,22 +87,37 @@ public:
         m[1] = static_cast<uint8_t>(mark >> 16);
         m[2] = static_cast<uint8_t>(mark >> 8);
         m[3] = static_cast<uint8_t>(mark);
-        asio::post(strand_, [self = shared_from_this(), buf = std::move(buf), offset, len] {
-            self->queue_.push_back(Out{buf, offset - 4, len + 4});
-            if (!self->writing_) {
-                self->writeNext();
+        size_t start = offset - 4;
+        size_t total = len + 4;
+        {
+            std::lock_guard<std::mutex> g(writeMutex_);
+            if (closed_) {
+                return;
             }
-        });
+            if (!writing_) {
+                size_t n = sendNow(buf->data() + start, total);
+                if (n == total) {
+                    return;
+                }
+                start += n;
+                total -= n;
+            }
+            queue_.push_back(Out{std::move(buf), start, total});
+            if (writing_) {
+                return;
+            }
+            writing_ = true;
+        }
+        asio::post(strand_, [self = shared_from_this()] { self->writeNext(); });
     }
 
+    // Off the strand: only a call that brings the connection back under its in-flight
+    // bound while reading is paused needs the strand (see onFragment for the other half).
     void callDone() override {
-        asio::post(strand_, [self = shared_from_this()] {
-            --self->inFlight_;
-            if (self->paused_ && self->inFlight_ < self->maxInFlight_) {
-                self->paused_ = false;
-                self->readMark();
-            }
-        });
+        uint32_t left = inFlight_.fetch_sub(1) - 1;
+        if (left < maxInFlight_ && paused_.load()) {
+            asio::post(strand_, [self = shared_from_this()] { self->resume(); });
+        }
     }
 
     dfs_rpc_transport_t transport() const override { return DFS_RPC_TCP; }
@@ -108,8 +128,8 @@ public:
 private:
     struct Out {
         std::shared_ptr<Bytes> buf;
-        size_t offset;
-        size_t len;
+        size_t offset = 0;
+        size_t len = 0;
     };
 
     void readMark() {
@@ -134,8 +154,7 @@ private:
             log::warn("rpc", "record_too_large",
                       {{"client", peer_}, {"bytes", std::to_string(uint64_t{record_->size()} + len)},
                        {"max", std::to_string(maxRecord_)}});
-            boost::system::error_code ignored;
-            socket_.close(ignored);
+            closeSocket();
             return;
         }
         size_t at = record_->size();
@@ -157,30 +176,75 @@ private:
         auto rec = std::move(record_);
         ++inFlight_;
         server_.onRecord(shared_from_this(), std::move(rec));
-        if (inFlight_ >= maxInFlight_) {
-            paused_ = true;  // resumes in callDone()
-            return;
+        if (inFlight_.load() >= maxInFlight_) {
+            // Paused until callDone() brings the count down. A call that finished between
+            // the check above and the flag did not see it set: look again.
+            paused_.store(true);
+            if (inFlight_.load() >= maxInFlight_ || !paused_.exchange(false)) {
+                return;
+            }
         }
         readMark();
     }
 
-    void writeNext() {
-        if (queue_.empty()) {
-            writing_ = false;
-            return;
+    // On the strand, posted by callDone().
+    void resume() {
+        if (inFlight_.load() < maxInFlight_ && paused_.exchange(false)) {
+            readMark();
         }
-        writing_ = true;
-        Out& o = queue_.front();
+    }
+
+    // Writes what the socket takes now without blocking; returns the byte count (0 when
+    // it takes nothing or has failed: a failed connection is closed by its reader).
+    size_t sendNow(const uint8_t* p, size_t n) {
+        size_t done = 0;
+        while (done < n) {
+            ssize_t w = ::send(socket_.native_handle(), p + done, n - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (w > 0) {
+                done += static_cast<size_t>(w);
+            } else if (w < 0 && errno == EINTR) {
+                continue;
+            } else {
+                break;
+            }
+        }
+        return done;
+    }
+
+    // On the strand: writes the queue until it is empty.
+    void writeNext() {
+        Out o;
+        {
+            std::lock_guard<std::mutex> g(writeMutex_);
+            if (queue_.empty() || closed_) {
+                queue_.clear();
+                writing_ = false;
+                return;
+            }
+            o = queue_.front();
+        }
         asio::async_write(socket_, asio::buffer(o.buf->data() + o.offset, o.len),
                           asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                              self->queue_.pop_front();
-                              if (ec) {
-                                  self->queue_.clear();
-                                  self->writing_ = false;
-                                  return;
+                              {
+                                  std::lock_guard<std::mutex> g(self->writeMutex_);
+                                  self->queue_.pop_front();
+                                  if (ec) {
+                                      self->queue_.clear();
+                                      self->writing_ = false;
+                                      return;
+                                  }
                               }
                               self->writeNext();
                           }));
+    }
+
+    // Closes under the write mutex, so no worker sends on a descriptor number that a new
+    // connection may already have been given.
+    void closeSocket() {
+        std::lock_guard<std::mutex> g(writeMutex_);
+        closed_ = true;
+        boost::system::error_code ignored;
+        socket_.close(ignored);
     }
 
     tcp::socket socket_;
@@ -194,10 +258,14 @@ private:
     uint8_t mark_[4] = {};
     std::shared_ptr<Bytes> record_;
     uint32_t fragments_ = 0;
-    uint32_t inFlight_ = 0;
-    bool paused_ = false;
+    // Calls handed to the server and not yet done; reading pauses at maxInFlight_.
+    std::atomic<uint32_t> inFlight_{0};
+    std::atomic<bool> paused_{false};
+    // The reply queue, shared by the workers (send) and the strand (writeNext).
+    std::mutex writeMutex_;
     std::deque<Out> queue_;
     bool writing_ = false;
+    bool closed_ = false;
 };
 
 class TcpListener : public Listener, public std::enable_shared_from_this<TcpListener> {
