@@ -71,6 +71,18 @@ TEST_F(NlmTest, BlockedLockIsGrantedByCallbackWhenTheHolderUnlocks) {
     EXPECT_EQ(client_.count(100021, 5), 1u) << "one callback, answered once, no retries";
 }
 
+TEST_F(NlmTest, UnlockOfABlockedRangeDropsTheRequest) {
+    std::string f = createFile("unlockblocked");
+    ASSERT_EQ(lock(kA, f, {0, 10}, true), NLM4_GRANTED);
+    ASSERT_EQ(lock(kB, f, {0, 10}, true, true), NLM4_BLOCKED);
+    // B's process gave up: its client sends UNLOCK, not CANCEL.
+    ASSERT_EQ(unlock(kB, f, {0, 10}), NLM4_GRANTED);
+    ASSERT_EQ(unlock(kA, f, {0, 10}), NLM4_GRANTED);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_EQ(client_.count(100021, 5), 0u) << "no GRANTED for a request the client dropped";
+    EXPECT_EQ(lock(kC, f, {0, 10}, true), NLM4_GRANTED) << "nobody holds the range";
+}
+
 TEST_F(NlmTest, CancelStopsABlockedLock) {
     std::string f = createFile("cancel");
     ASSERT_EQ(lock(kA, f, {0, 10}, true), NLM4_GRANTED);
