@@ -59,24 +59,6 @@ std::string encodeCall(uint32_t xid, const CallTarget& t, const CallAuth& a, con
     return std::string(reinterpret_cast<char*>(b.data()), w.size());
 }
 
-// The accept_stat and results of a reply to `xid`; false if it is not one.
-bool decodeReply(std::string_view rec, uint32_t xid, uint32_t& accept, std::string& results, bool& denied) {
-    xdr::Reader r(reinterpret_cast<const uint8_t*>(rec.data()), rec.size());
-    if (r.u32() != xid || r.u32() != kReply || !r.ok()) {
-        return false;
-    }
-    uint32_t stat = r.u32();
-    denied = stat == kMsgDenied;
-    if (denied) {
-        return r.ok();
-    }
-    r.u32();  // verifier flavour
-    r.var(kMaxAuthBody);
-    accept = r.u32();
-    results = std::string(r.rest());
-    return r.ok();
-}
-
 // One call in flight; owns its socket and deadline, delivers `done` once.
 struct Exchange : std::enable_shared_from_this<Exchange> {
     Exchange(Runtime& rt, CallTarget t, std::string rec, uint32_t xid, CallDone d)
@@ -215,20 +197,18 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     }
 
     void onRecord(std::string_view rec, bool udp) {
-        uint32_t accept = 0;
-        std::string results;
-        bool denied = false;
-        if (!decodeReply(rec, xid, accept, results, denied)) {
+        ReplyHeader h;
+        if (!decodeReply(rec, h) || h.xid != xid) {
             if (udp) {
                 receiveUdp();  // a stray datagram: keep waiting for ours
                 return;
             }
             return finish(dfs_err_t{DFS_ERR_IO, 0}, 0, {});
         }
-        if (denied) {
+        if (h.denied) {
             return finish(dfs_err_t{DFS_ERR_ACCES, 0}, 0, {});
         }
-        finish(dfs_err_t{DFS_OK, 0}, accept, std::move(results));
+        finish(dfs_err_t{DFS_OK, 0}, h.acceptStat, std::string(h.results));
     }
 
     Runtime& runtime;

@@ -30,6 +30,27 @@ DecodeResult decodeCall(std::string_view record, CallHeader& out, std::optional<
     return DecodeResult::ok;
 }
 
+bool decodeReply(std::string_view record, ReplyHeader& out) {
+    xdr::Reader r(reinterpret_cast<const uint8_t*>(record.data()), record.size());
+    out.xid = r.u32();
+    if (r.u32() != kReply || !r.ok()) {
+        return false;
+    }
+    uint32_t stat = r.u32();
+    if (stat != kMsgAccepted && stat != kMsgDenied) {
+        return false;
+    }
+    out.denied = stat == kMsgDenied;
+    if (out.denied) {
+        return r.ok();
+    }
+    r.u32();  // verifier flavour
+    r.var(kMaxAuthBody);
+    out.acceptStat = r.u32();
+    out.results = r.rest();
+    return r.ok();
+}
+
 namespace {
 
 size_t acceptedPrefix(xdr::Writer& w, uint32_t xid) {

@@ -1,5 +1,6 @@
 // ONC RPC version 2 messages (RFC 5531 section 9): decoding a call header and encoding
-// reply headers. Bounds-checked, with a fuzz target (tests/fuzz/fuzz_rpc_msg.cpp): every
+// reply headers for the server; decoding the reply to one of the server's own calls for
+// the RPC client. Bounds-checked, with a fuzz target (tests/fuzz/fuzz_rpc_msg.cpp): every
 // byte here comes from the network before any authentication.
 #pragma once
 
@@ -47,6 +48,17 @@ enum class DecodeResult {
 
 // `xid` is set whenever the first word could be read (for an error reply).
 DecodeResult decodeCall(std::string_view record, CallHeader& out, std::optional<uint32_t>& xid);
+
+// A reply to a call this server made (NLM GRANTED, NSM SM_NOTIFY, a portmapper GETPORT).
+struct ReplyHeader {
+    uint32_t xid = 0;
+    bool denied = false;      // MSG_DENIED (RPC_MISMATCH or AUTH_ERROR)
+    uint32_t acceptStat = 0;  // when accepted
+    std::string_view results; // when accepted: the rest of the record
+};
+
+// False if `record` is not a reply (too short, a call, a malformed accepted header).
+bool decodeReply(std::string_view record, ReplyHeader& out);
 
 // Reply headers, written into `out` (at least kMaxReplyHeader bytes); returns the length.
 inline constexpr size_t kMaxReplyHeader = 32;

@@ -98,5 +98,32 @@ TEST(DrcTest, ReplaysCompletedCallsAndDropsRunningOnes) {
     EXPECT_EQ(d.begin(k, out), Drc::Lookup::miss);
 }
 
+TEST(RpcMsgTest, DecodesRepliesToOurOwnCalls) {
+    uint8_t hdr[kMaxReplyHeader];
+    size_t n = encodeAccepted(hdr, 77, 0);
+    std::string ok(reinterpret_cast<char*>(hdr), n);
+    ok += std::string("\0\0\0\x07", 4);  // results: one word
+    ReplyHeader h;
+    ASSERT_TRUE(decodeReply(ok, h));
+    EXPECT_EQ(h.xid, 77u);
+    EXPECT_FALSE(h.denied);
+    EXPECT_EQ(h.acceptStat, 0u);
+    EXPECT_EQ(h.results, std::string_view("\0\0\0\x07", 4));
+    n = encodeAuthError(hdr, 78, kAuthTooWeak);
+    ASSERT_TRUE(decodeReply(std::string(reinterpret_cast<char*>(hdr), n), h));
+    EXPECT_TRUE(h.denied);
+    EXPECT_EQ(h.xid, 78u);
+    EXPECT_FALSE(decodeReply(call(79, 0, ""), h)) << "a call is not a reply";
+    for (size_t cut : {size_t{0}, size_t{4}, size_t{10}, size_t{19}}) {
+        EXPECT_FALSE(decodeReply(ok.substr(0, cut), h)) << "truncated at " << cut;
+    }
+    std::string badStat = ok;
+    badStat[11] = 5;  // reply_stat 5
+    EXPECT_FALSE(decodeReply(badStat, h));
+    std::string longVerf = ok;
+    longVerf[19] = 0x7f;  // verifier body longer than the record
+    EXPECT_FALSE(decodeReply(longVerf, h));
+}
+
 }  // namespace
 }  // namespace dfs::kernel::rpc
