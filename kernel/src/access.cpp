@@ -24,6 +24,10 @@ bool mayAccess(const dfs_attr_t& a, const dfs_cred_t& c, uint32_t mask) {
     return (bits & mask) == mask;
 }
 
+bool mayAccessData(const dfs_attr_t& a, const dfs_cred_t& c, uint32_t mask) {
+    return c.uid == a.uid || mayAccess(a, c, mask);
+}
+
 bool mayDeleteFrom(const dfs_attr_t& dir, const dfs_attr_t& victim, const dfs_cred_t& c) {
     if ((dir.mode & 01000) == 0 || c.uid == 0) {
         return true;

@@ -191,7 +191,7 @@ Status Vfs::applySetattr(const Resolved& r, const dfs_setattr_t& in, dfs_attr_t*
         if (a.type != DFS_TYPE_REG) {
             return err(DFS_ERR_INVAL);
         }
-        if (!mayAccess(a, c, kMayWrite)) {
+        if (!mayAccessData(a, c, kMayWrite)) {
             return err(DFS_ERR_ACCES);
         }
         if (sa.size > DFS_MAX_FILE_SIZE) {

@@ -29,6 +29,11 @@ struct Resolved {
 // Permission checks from mode bits (access.cpp).
 enum : uint32_t { kMayRead = 4, kMayWrite = 2, kMayExec = 1 };
 bool mayAccess(const dfs_attr_t& a, const dfs_cred_t& c, uint32_t mask);
+// READ, WRITE and truncation of a file's data: as mayAccess, except that the owner always
+// may (Linux nfsd's owner override). The client checked the mode when the file was
+// opened, so a file created 0444 and then written (git objects, `cp -p` of a read-only
+// file) or written after fchmod(fd, 0) keeps working; ACCESS still reports the mode.
+bool mayAccessData(const dfs_attr_t& a, const dfs_cred_t& c, uint32_t mask);
 // Sticky directories: only the owner of the entry or of the directory, or root, may
 // remove or rename it.
 bool mayDeleteFrom(const dfs_attr_t& dir, const dfs_attr_t& victim, const dfs_cred_t& c);

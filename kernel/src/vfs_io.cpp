@@ -158,7 +158,7 @@ Status Vfs::read(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, df
     }
     // Reading needs read permission; execute is enough for the owner's binaries (as nfsd
     // allows, since a client must read a file to execute it).
-    if (!mayAccess(r->attr, r->cred, kMayRead) && !mayAccess(r->attr, r->cred, kMayExec)) {
+    if (!mayAccessData(r->attr, r->cred, kMayRead) && !mayAccess(r->attr, r->cred, kMayExec)) {
         return err(DFS_ERR_ACCES);
     }
     uint64_t size = r->attr.size;
@@ -216,7 +216,7 @@ Status Vfs::write(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, d
     if (Status s = dataTypeCheck(r->attr); !s.ok()) {
         return finish(s, nullptr);
     }
-    if (!mayAccess(r->attr, r->cred, kMayWrite)) {
+    if (!mayAccessData(r->attr, r->cred, kMayWrite)) {
         return finish(err(DFS_ERR_ACCES), nullptr);
     }
     if (offset > DFS_MAX_FILE_SIZE || data.len > DFS_MAX_FILE_SIZE - offset) {

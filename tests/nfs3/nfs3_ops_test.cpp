@@ -245,6 +245,38 @@ TEST_F(Harness, SetattrGuardAndTimes) {
     EXPECT_EQ(status(nfsAs(bob_, NFSPROC3_SETATTR, notOwner)), NFS3ERR_PERM);
 }
 
+TEST_F(Harness, TheOwnerWritesAndReadsItsOwnFileWhateverTheMode) {
+    // A client creates a file 0444 and then writes it (git objects, cp -p): the mode was
+    // checked at open() on the client, and the server lets the owner write, as nfsd does.
+    dfs_fh_t f = create(rw_, "readonly", 0444);
+    Args w;
+    w.fh(f).u64(0).u32(5).u32(DFS_FILE_SYNC).str("hello");
+    EXPECT_EQ(status(nfs(NFSPROC3_WRITE, w)), NFS3_OK);
+    EXPECT_EQ(status(nfsAs(bob_, NFSPROC3_WRITE, w)), NFS3ERR_ACCES) << "not for anyone else";
+    // Truncation likewise (SETATTR size: mode unchanged, size 2).
+    Args trunc;
+    trunc.fh(f).u32(0).u32(0).u32(0).u32(1).u64(2).u32(DONT_CHANGE).u32(DONT_CHANGE).u32(0);
+    EXPECT_EQ(status(nfsAs(bob_, NFSPROC3_SETATTR, trunc)), NFS3ERR_ACCES);
+    EXPECT_EQ(status(nfs(NFSPROC3_SETATTR, trunc)), NFS3_OK);
+    EXPECT_EQ(getattr(f).size, 2u);
+    // After chmod 000 (fchmod on an open file), the owner still reads.
+    Args chmod0;
+    chmod0.fh(f).u32(1).u32(0).u32(0).u32(0).u32(0).u32(DONT_CHANGE).u32(DONT_CHANGE).u32(0);
+    ASSERT_EQ(status(nfs(NFSPROC3_SETATTR, chmod0)), NFS3_OK);
+    Args rd;
+    rd.fh(f).u64(0).u32(10);
+    EXPECT_EQ(status(nfs(NFSPROC3_READ, rd)), NFS3_OK);
+    EXPECT_EQ(status(nfsAs(bob_, NFSPROC3_READ, rd)), NFS3ERR_ACCES);
+    // ACCESS still tells the truth about the mode, so the client's own checks hold.
+    Args acc;
+    acc.fh(f).u32(0x3f);
+    Reply r = nfs(NFSPROC3_ACCESS, acc);
+    auto ar = r.reader();
+    ASSERT_EQ(ar.u32(), NFS3_OK);
+    postOpAttr(ar);
+    EXPECT_EQ(ar.u32() & (DFS_ACCESS_READ | DFS_ACCESS_MODIFY | DFS_ACCESS_EXTEND), 0u);
+}
+
 TEST_F(Harness, LookupAccessRemoveAndStaleHandles) {
     dfs_fh_t d = mkdir(rw_, "d", 0700);
     dfs_fh_t f = create(d, "f", 0600);
