@@ -14,8 +14,8 @@ build_pkgs=(
   libgtest-dev libgmock-dev
   libnfs-dev
 )
-test_pkgs=(libnfs-utils smbclient sqlite3 python3)
-bench_pkgs=(nfs-ganesha nfs-ganesha-vfs)
+test_pkgs=(libnfs-utils smbclient sqlite3 python3 rpcbind)
+bench_pkgs=(nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in

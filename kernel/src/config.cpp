@@ -219,12 +219,18 @@ Config fromToml(const toml::table& root) {
     }
     if (const auto* r = root["rpc"].as_table()) {
         checkKnownKeys(*r,
-                       {"bind", "portmap_port", "max_record", "max_in_flight", "drc_entries", "drc_megabytes",
-                        "client_portmap_port"},
+                       {"bind", "portmap_port", "portmapper", "rpcbind_socket", "max_record", "max_in_flight",
+                        "drc_entries", "drc_megabytes", "client_portmap_port"},
                        "[rpc]");
         toml::node_view<const toml::node> rv(r);
         c.rpc.bind = strValue(rv["bind"], c.rpc.bind, "rpc.bind");
         c.rpc.portmapPort = intValue<int64_t>(rv["portmap_port"], c.rpc.portmapPort, "rpc.portmap_port", -1, 65535);
+        c.rpc.portmapper = strValue(rv["portmapper"], c.rpc.portmapper, "rpc.portmapper");
+        if (c.rpc.portmapper != "auto" && c.rpc.portmapper != "builtin" && c.rpc.portmapper != "system") {
+            throw std::runtime_error("rpc.portmapper must be \"auto\", \"builtin\" or \"system\", not \"" +
+                                     c.rpc.portmapper + "\"");
+        }
+        c.rpc.rpcbindSocket = strValue(rv["rpcbind_socket"], c.rpc.rpcbindSocket, "rpc.rpcbind_socket");
         c.rpc.maxRecord = intValue<uint32_t>(rv["max_record"], c.rpc.maxRecord, "rpc.max_record", 64 << 10, 64 << 20);
         c.rpc.maxInFlight = intValue<uint32_t>(rv["max_in_flight"], c.rpc.maxInFlight, "rpc.max_in_flight", 1, 4096);
         c.rpc.drcEntries = intValue<uint32_t>(rv["drc_entries"], c.rpc.drcEntries, "rpc.drc_entries", 0, 1 << 22);

@@ -65,6 +65,8 @@ struct ServerSection {
 struct RpcSection {
     std::string bind = "0.0.0.0";
     int64_t portmapPort = 111;  // 0: ephemeral, -1: no portmapper
+    std::string portmapper = "auto";  // builtin | system | auto (rpc_server.hpp)
+    std::string rpcbindSocket = "/run/rpcbind.sock";
     uint32_t maxRecord = 4u << 20;
     uint32_t maxInFlight = 64;  // per connection
     uint32_t drcEntries = 4096;

@@ -235,6 +235,8 @@ bool Server::start(std::string& error) {
     rpc::RpcConfig rc;
     rc.bind = cfg.rpc.bind;
     rc.portmapPort = cfg.rpc.portmapPort;
+    rc.portmapper = cfg.rpc.portmapper;
+    rc.rpcbindSocket = cfg.rpc.rpcbindSocket;
     rc.maxRecord = cfg.rpc.maxRecord;
     rc.maxInFlightPerConnection = cfg.rpc.maxInFlight;
     rc.drcEntries = cfg.rpc.drcEntries;

@@ -22,6 +22,10 @@ plugin_dirs = ["/opt/plugins"]
 log_level = "debug"
 workers = 8
 
+[rpc]
+portmapper = "system"
+rpcbind_socket = "/var/run/rpcbind.sock"
+
 [metadata.main]
 plugin = "sqlite"
 path = "meta.db"
@@ -56,6 +60,8 @@ TEST(ConfigTest, ParsesEverySection) {
     EXPECT_EQ(c->server.pluginDirs, std::vector<std::string>{"/opt/plugins"});
     EXPECT_EQ(c->server.logLevel, "debug");
     EXPECT_EQ(c->server.workers, 8u);
+    EXPECT_EQ(c->rpc.portmapper, "system");
+    EXPECT_EQ(c->rpc.rpcbindSocket, "/var/run/rpcbind.sock");
     ASSERT_EQ(c->metadata.count("main"), 1u);
     EXPECT_EQ(c->metadata.at("main").plugin, "sqlite");
     EXPECT_EQ(c->metadata.at("main").params.at("path"), "meta.db");
@@ -122,6 +128,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[server]\nlog_file\xc2\xa1 = \"x\"\n", "test.toml:2: non-ASCII character outside a string"},
         BadCase{"[server]\nbogus = 1\n", "unknown key 'bogus'"},
         BadCase{"[server]\nlog_level = \"loud\"\n", "log_level"},
+        BadCase{"[rpc]\nportmapper = \"kernel\"\n", "rpc.portmapper must be \"auto\", \"builtin\" or \"system\""},
         BadCase{"[metadata.m]\npath = \"x\"\n", "needs plugin"},
         BadCase{"[[share]]\nname=\"a\"\npath=\"/a\"\nmetadata=\"m\"\nblocks=\"b\"\n", "names no [metadata.m]"},
         BadCase{"[metadata.m]\nplugin=\"mem\"\n[blocks.b]\nplugin=\"mem\"\n[[share]]\nname=\"a\"\npath=\"a\"\nmetadata=\"m\"\nblocks=\"b\"\n",

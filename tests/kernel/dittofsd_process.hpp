@@ -68,8 +68,9 @@ public:
 
     void writeConfig(const std::string& text) const { writeFile(config_, text); }
 
-    // Starts the server; true once it logged event=ready.
+    // Starts the server; true once it logged event=ready, false at once if it exits.
     bool start(int seconds = 20) {
+        exited_ = -1;
         pid_ = fork();
         if (pid_ == 0) {
             execl(binary_, binary_, "--config", config_.c_str(), static_cast<char*>(nullptr));
@@ -78,11 +79,16 @@ public:
         return pid_ > 0 && waitFor("event=ready", readyCount_ + 1, seconds) && (++readyCount_ > 0);
     }
 
-    bool waitFor(const std::string& needle, size_t count, int seconds = 20) const {
+    // Waits for `count` occurrences of `needle` in the log; false after `seconds`, or as
+    // soon as the server has exited (its status is then what stop() returns).
+    bool waitFor(const std::string& needle, size_t count, int seconds = 20) {
         auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
         while (std::chrono::steady_clock::now() < until) {
             if (countOf(log(), needle) >= count) {
                 return true;
+            }
+            if (reapIfExited()) {
+                return countOf(log(), needle) >= count;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
         }
@@ -106,10 +112,12 @@ public:
             ::kill(pid_, sig);
         }
     }
-    // SIGTERM and the exit code.
+    // SIGTERM and the exit code (or the code it already exited with).
     int stop() {
         if (pid_ <= 0) {
-            return -1;
+            int code = exited_;
+            exited_ = -1;
+            return code;
         }
         ::kill(pid_, SIGTERM);
         int st = 0;
@@ -126,11 +134,22 @@ public:
     }
 
 private:
+    bool reapIfExited() {
+        int st = 0;
+        if (pid_ <= 0 || waitpid(pid_, &st, WNOHANG) != pid_) {
+            return false;
+        }
+        pid_ = -1;
+        exited_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        return true;
+    }
+
     const char* binary_;
     std::filesystem::path dir_;
     std::filesystem::path config_;
     std::filesystem::path log_;
     pid_t pid_ = -1;
+    int exited_ = -1;  // the exit code of a server that ended by itself
     size_t readyCount_ = 0;
 };
 

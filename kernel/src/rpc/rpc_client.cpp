@@ -30,35 +30,6 @@ constexpr uint32_t kPortmapProg = 100000;
 constexpr uint32_t kPmapGetport = 3;
 constexpr size_t kMaxReply = 1u << 20;
 
-std::string encodeCall(uint32_t xid, const CallTarget& t, const CallAuth& a, const std::string& args) {
-    std::vector<uint8_t> b(128 + a.machine.size() + args.size());
-    xdr::Writer w(b.data(), b.size());
-    w.u32(xid);
-    w.u32(kCall);
-    w.u32(kRpcVersion);
-    w.u32(t.prog);
-    w.u32(t.vers);
-    w.u32(t.proc);
-    if (a.sys) {
-        std::vector<uint8_t> cb(32 + a.machine.size());
-        xdr::Writer c(cb.data(), cb.size());
-        c.u32(static_cast<uint32_t>(std::time(nullptr)));
-        c.var(a.machine);
-        c.u32(a.uid);
-        c.u32(a.gid);
-        c.u32(0);
-        w.u32(DFS_FLAVOR_SYS);
-        w.var(cb.data(), c.size());
-    } else {
-        w.u32(DFS_FLAVOR_NONE);
-        w.u32(0);
-    }
-    w.u32(DFS_FLAVOR_NONE);
-    w.u32(0);
-    w.fixed(args);  // already XDR
-    return std::string(reinterpret_cast<char*>(b.data()), w.size());
-}
-
 // One call in flight; owns its socket and deadline, delivers `done` once.
 struct Exchange : std::enable_shared_from_this<Exchange> {
     Exchange(Runtime& rt, CallTarget t, std::string rec, uint32_t xid, CallDone d)
@@ -238,7 +209,7 @@ RpcClient::RpcClient(Runtime& runtime, uint32_t portmapPort)
 
 void RpcClient::send(const CallTarget& target, const CallAuth& auth, std::string args, CallDone done) {
     uint32_t xid = nextXid_++;
-    auto ex = std::make_shared<Exchange>(runtime_, target, encodeCall(xid, target, auth, args), xid, std::move(done));
+    auto ex = std::make_shared<Exchange>(runtime_, target, encodeCall(xid, target.prog, target.vers, target.proc, auth, args), xid, std::move(done));
     ex->start();
 }
 

@@ -9,6 +9,8 @@
 // answered something that is not a reply to this call.
 #pragma once
 
+#include "rpc_msg.hpp"
+
 #include <dittofs/abi/common.h>
 #include <dittofs/abi/host.h>
 #include <dittofs/abi/rpc.h>
@@ -34,13 +36,6 @@ struct CallTarget {
     uint32_t timeoutMs = 10000;
 };
 
-// AUTH_SYS identity the server presents (uid/gid 0 unless set), or AUTH_NONE.
-struct CallAuth {
-    bool sys = true;
-    uint32_t uid = 0;
-    uint32_t gid = 0;
-    std::string machine = "dittofs";
-};
 
 using CallDone = std::function<void(dfs_err_t status, uint32_t acceptStat, std::string results)>;
 

@@ -3,6 +3,9 @@
 #include <dittofs/abi/rpc.h>
 #include <dittofs/cpp/xdr.hpp>
 
+#include <ctime>
+#include <vector>
+
 namespace dfs::kernel::rpc {
 
 DecodeResult decodeCall(std::string_view record, CallHeader& out, std::optional<uint32_t>& xid) {
@@ -28,6 +31,36 @@ DecodeResult decodeCall(std::string_view record, CallHeader& out, std::optional<
     }
     out.args = r.rest();
     return DecodeResult::ok;
+}
+
+std::string encodeCall(uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc, const CallAuth& a,
+                       std::string_view args) {
+    std::vector<uint8_t> b(128 + a.machine.size() + args.size());
+    xdr::Writer w(b.data(), b.size());
+    w.u32(xid);
+    w.u32(kCall);
+    w.u32(kRpcVersion);
+    w.u32(prog);
+    w.u32(vers);
+    w.u32(proc);
+    if (a.sys) {
+        std::vector<uint8_t> cb(32 + a.machine.size());
+        xdr::Writer c(cb.data(), cb.size());
+        c.u32(static_cast<uint32_t>(std::time(nullptr)));
+        c.var(a.machine);
+        c.u32(a.uid);
+        c.u32(a.gid);
+        c.u32(0);
+        w.u32(DFS_FLAVOR_SYS);
+        w.var(cb.data(), c.size());
+    } else {
+        w.u32(DFS_FLAVOR_NONE);
+        w.u32(0);
+    }
+    w.u32(DFS_FLAVOR_NONE);
+    w.u32(0);
+    w.fixed(args);
+    return std::string(reinterpret_cast<char*>(b.data()), w.size());
 }
 
 bool decodeReply(std::string_view record, ReplyHeader& out) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace dfs::kernel::rpc {
@@ -48,6 +49,19 @@ enum class DecodeResult {
 
 // `xid` is set whenever the first word could be read (for an error reply).
 DecodeResult decodeCall(std::string_view record, CallHeader& out, std::optional<uint32_t>& xid);
+
+// AUTH_SYS identity the server presents in its own calls (uid/gid 0 unless set), or
+// AUTH_NONE.
+struct CallAuth {
+    bool sys = true;
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    std::string machine = "dittofs";
+};
+
+// A call message with `args` (already XDR) as its body, for the server's own calls.
+std::string encodeCall(uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc, const CallAuth& auth,
+                       std::string_view args);
 
 // A reply to a call this server made (NLM GRANTED, NSM SM_NOTIFY, a portmapper GETPORT).
 struct ReplyHeader {

@@ -3,6 +3,7 @@
 #include "../log.hpp"
 #include "../runtime.hpp"
 #include "rpc_portmap.hpp"
+#include "rpc_rpcbind.hpp"
 #include "rpc_transport.hpp"
 
 #include <dittofs/cpp/result.hpp>
@@ -38,6 +39,35 @@ RpcServer::RpcServer(Runtime& runtime, RpcConfig cfg)
 RpcServer::~RpcServer() { stop(); }
 
 bool RpcServer::start(std::string& error) {
+    if (cfg_.portmapper == "system") {
+        auto sys = std::make_unique<SystemRpcbind>(cfg_.rpcbindSocket);
+        if (!sys->ping()) {
+            error = "portmapper = \"system\", but no rpcbind answers at " + cfg_.rpcbindSocket;
+            return false;
+        }
+        system_ = std::move(sys);
+        log::info("rpc", "portmapper", {{"mode", "system"}, {"socket", cfg_.rpcbindSocket}});
+        return true;
+    }
+    if (startBuiltinPortmapper(error)) {
+        return true;
+    }
+    if (cfg_.portmapper == "auto") {
+        // The port is taken; if the host's rpcbind is what holds it, register with it.
+        auto sys = std::make_unique<SystemRpcbind>(cfg_.rpcbindSocket);
+        if (sys->ping()) {
+            log::info("rpc", "portmapper",
+                      {{"mode", "system"}, {"socket", cfg_.rpcbindSocket}, {"reason", "port_in_use"},
+                       {"port", std::to_string(cfg_.portmapPort)}});
+            system_ = std::move(sys);
+            error.clear();
+            return true;
+        }
+    }
+    return false;
+}
+
+bool RpcServer::startBuiltinPortmapper(std::string& error) {
     if (cfg_.portmapPort < 0) {
         return true;
     }
@@ -62,8 +92,43 @@ bool RpcServer::start(std::string& error) {
     return true;
 }
 
+void RpcServer::systemSet(const Registration& r) {
+    if (system_ == nullptr) {
+        return;
+    }
+    bool v6 = cfg_.bind.find(':') != std::string::npos;
+    for (uint32_t v = r.desc.vers_low; v <= r.desc.vers_high && v >= r.desc.vers_low; ++v) {
+        (void)system_->unset(r.desc.prog, v);  // a registration left by a previous run
+        for (bool tcp : {true, false}) {
+            uint32_t port = tcp ? r.tcpPort : r.udpPort;
+            if (port == 0 || port == DFS_RPC_NO_PORT) {
+                continue;
+            }
+            std::string netid = std::string(tcp ? "tcp" : "udp") + (v6 ? "6" : "");
+            if (!system_->set(r.desc.prog, v, netid, cfg_.bind, port)) {
+                log::warn("rpc", "rpcbind_set_failed",
+                          {{"name", r.name}, {"prog", std::to_string(r.desc.prog)}, {"vers", std::to_string(v)},
+                           {"netid", netid}, {"port", std::to_string(port)}, {"socket", cfg_.rpcbindSocket}});
+            }
+        }
+        if (v == UINT32_MAX) {
+            break;
+        }
+    }
+}
+
+void RpcServer::systemUnset(const std::vector<std::pair<uint32_t, uint32_t>>& progVers) {
+    if (system_ == nullptr) {
+        return;
+    }
+    for (const auto& [prog, vers] : progVers) {
+        (void)system_->unset(prog, vers);
+    }
+}
+
 void RpcServer::stop() {
     std::map<std::pair<bool, uint32_t>, std::shared_ptr<Listener>> ls;
+    std::vector<std::pair<uint32_t, uint32_t>> removed;
     {
         std::lock_guard<std::mutex> g(mutex_);
         if (stopped_) {
@@ -71,11 +136,15 @@ void RpcServer::stop() {
         }
         stopped_ = true;
         ls.swap(listeners_);
+        for (const auto& [k, r] : programs_) {
+            removed.push_back(k);
+        }
         programs_.clear();
     }
     for (auto& [k, l] : ls) {
         l->close();
     }
+    systemUnset(removed);
 }
 
 bool RpcServer::ensureListener(bool tcp, uint32_t& port, std::string& error) {
@@ -102,7 +171,7 @@ dfs_err_t RpcServer::registerProgram(void* owner, const dfs_rpc_program_t& in, u
     if (in.dispatch == nullptr || in.vers_low > in.vers_high) {
         return dfs_err_t{DFS_ERR_INVAL, 0};
     }
-    std::lock_guard<std::mutex> g(mutex_);
+    std::unique_lock<std::mutex> g(mutex_);
     if (stopped_) {
         return dfs_err_t{DFS_ERR_SHUTDOWN, 0};
     }
@@ -149,6 +218,8 @@ dfs_err_t RpcServer::registerProgram(void* owner, const dfs_rpc_program_t& in, u
                {"vers", std::to_string(in.vers_low) + "-" + std::to_string(in.vers_high)},
                {"tcp", reg->tcpPort == DFS_RPC_NO_PORT ? "none" : std::to_string(reg->tcpPort)},
                {"udp", reg->udpPort == DFS_RPC_NO_PORT ? "none" : std::to_string(reg->udpPort)}});
+    g.unlock();
+    systemSet(*reg);
     return dfs_err_t{DFS_OK, 0};
 }
 
@@ -170,34 +241,46 @@ void RpcServer::releaseListenersLocked() {
 }
 
 dfs_err_t RpcServer::unregisterProgram(void* owner, uint32_t prog, uint32_t low, uint32_t high) {
-    std::lock_guard<std::mutex> g(mutex_);
-    bool any = false;
-    for (uint32_t v = low; v <= high && v >= low; ++v) {
-        auto it = programs_.find({prog, v});
-        if (it != programs_.end() && it->second->owner == owner) {
-            programs_.erase(it);
-            any = true;
+    std::vector<std::pair<uint32_t, uint32_t>> removed;
+    {
+        std::lock_guard<std::mutex> g(mutex_);
+        for (uint32_t v = low; v <= high && v >= low; ++v) {
+            auto it = programs_.find({prog, v});
+            if (it != programs_.end() && it->second->owner == owner) {
+                programs_.erase(it);
+                removed.emplace_back(prog, v);
+            }
+            if (v == UINT32_MAX) {
+                break;
+            }
         }
-        if (v == UINT32_MAX) {
-            break;
+        if (!removed.empty()) {
+            log::info("rpc", "rpc_unregistered", {{"prog", std::to_string(prog)}});
+            releaseListenersLocked();
         }
     }
-    if (any) {
-        log::info("rpc", "rpc_unregistered", {{"prog", std::to_string(prog)}});
-        releaseListenersLocked();
-    }
-    return dfs_err_t{any ? DFS_OK : DFS_ERR_NOENT, 0};
+    systemUnset(removed);
+    return dfs_err_t{!removed.empty() ? DFS_OK : DFS_ERR_NOENT, 0};
 }
 
 void RpcServer::detachOwner(void* owner) {
     std::unique_lock<std::mutex> lk(mutex_);
+    std::vector<std::pair<uint32_t, uint32_t>> removed;
     for (auto it = programs_.begin(); it != programs_.end();) {
-        it = it->second->owner == owner ? programs_.erase(it) : std::next(it);
+        if (it->second->owner == owner) {
+            removed.push_back(it->first);
+            it = programs_.erase(it);
+        } else {
+            ++it;
+        }
     }
     for (auto it = auth_.begin(); it != auth_.end();) {
         it = it->second.owner == owner ? auth_.erase(it) : std::next(it);
     }
     releaseListenersLocked();
+    lk.unlock();
+    systemUnset(removed);
+    lk.lock();
     bool ok = drained_.wait_for(lk, std::chrono::seconds(30), [&] { return inFlight_[owner] == 0; });
     if (!ok) {
         log::warn("rpc", "calls_still_running", {{"count", std::to_string(inFlight_[owner])}});

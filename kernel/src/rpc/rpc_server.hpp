@@ -57,6 +57,11 @@ using Bytes = std::vector<uint8_t, DefaultInitAllocator<uint8_t>>;
 struct RpcConfig {
     std::string bind = "0.0.0.0";
     int64_t portmapPort = 111;  // -1: no portmapper listener
+    // "builtin": answer portmapper/rpcbind on portmapPort; "system": register every
+    // program with the host's rpcbind instead; "auto": builtin, or system when
+    // portmapPort is taken and the host's rpcbind answers on rpcbindSocket.
+    std::string portmapper = "auto";
+    std::string rpcbindSocket = "/run/rpcbind.sock";
     uint32_t maxRecord = 4u << 20;
     uint32_t maxInFlightPerConnection = 64;
     size_t drcEntries = 4096;
@@ -75,6 +80,7 @@ struct Mapping {
 
 class Listener;
 struct PendingCall;
+class SystemRpcbind;
 
 class RpcServer {
 public:
@@ -106,6 +112,8 @@ public:
     // The local address a call arrived on (numeric), for rpcbind's universal addresses.
     std::string localAddressOf(void* token) const;
     uint32_t portmapPort() const { return portmapPort_; }
+    // True when programs are registered with the host's rpcbind (no built-in one).
+    bool usesSystemRpcbind() const { return system_ != nullptr; }
 
     // Entry points for listeners (I/O threads).
     void onRecord(const std::shared_ptr<class Sender>& from, std::shared_ptr<Bytes> record);
@@ -129,6 +137,10 @@ private:
     bool ensureListener(bool tcp, uint32_t& port, std::string& error);
     void releaseListenersLocked();
     void finishCall(PendingCall* c);
+    bool startBuiltinPortmapper(std::string& error);
+    // The host's rpcbind: (un)registers outside mutex_ (they are calls over a socket).
+    void systemSet(const Registration& r);
+    void systemUnset(const std::vector<std::pair<uint32_t, uint32_t>>& progVers);
 
     Runtime& runtime_;
     RpcConfig cfg_;
@@ -141,6 +153,7 @@ private:
     std::condition_variable drained_;
     uint32_t portmapPort_ = 0;
     bool stopped_ = false;
+    std::unique_ptr<SystemRpcbind> system_;  // set by start(), then read-only
 };
 
 // Where a reply goes: a TCP connection or a UDP peer.
