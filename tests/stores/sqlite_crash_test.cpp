@@ -12,6 +12,8 @@
 #include <dittofs/cpp/store_client.hpp>
 
 #include <gtest/gtest.h>
+
+#include "load_plugin.hpp"
 #include <sqlite3.h>
 
 #include <dlfcn.h>
@@ -35,19 +37,7 @@ using dfs::makeStruct;
 using dfs::MetadataStoreClient;
 
 const dfs_plugin_desc_t& plugin() {
-    static dfs_plugin_desc_t desc = [] {
-        dfs_plugin_desc_t d{};
-        void* h = dlopen(DITTOFS_SQLITE_PLUGIN, RTLD_NOW | RTLD_LOCAL);
-        if (h == nullptr) {
-            return d;
-        }
-        auto entry = reinterpret_cast<dfs_plugin_entry_v1_fn>(dlsym(h, DFS_PLUGIN_ENTRY_V1_NAME));
-        static dfs::FakeHost loadHost("crash-load");
-        if (entry != nullptr && entry(loadHost.api()) != nullptr) {
-            d = dfs::copyStruct(entry(loadHost.api()));
-        }
-        return d;
-    }();
+    static const dfs_plugin_desc_t desc = dfs::test::loadPlugin(DITTOFS_SQLITE_PLUGIN);
     return desc;
 }
 

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -279,6 +281,73 @@ Status makeDirectories(const std::string& path) {
         }
     }
     return okStatus();
+}
+
+Result<bool> readSmallFile(const std::string& path, std::string& out) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno == ENOENT ? Result<bool>(false) : Result<bool>(lastError());
+    }
+    out.clear();
+    uint8_t buf[256];
+    for (uint64_t off = 0;;) {
+        auto n = preadFull(fd, buf, sizeof buf, off);
+        if (!n.ok()) {
+            ::close(fd);
+            return n.error();
+        }
+        out.append(reinterpret_cast<const char*>(buf), *n);
+        off += *n;
+        if (*n < sizeof buf) {
+            break;
+        }
+    }
+    ::close(fd);
+    return true;
+}
+
+Status writeFileDurably(const std::string& path, const std::string& content) {
+    const std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return lastError();
+    }
+    Status s = pwriteFull(fd, reinterpret_cast<const uint8_t*>(content.data()), content.size(), 0);
+    if (s.ok() && ::fsync(fd) != 0) {
+        s = lastError();
+    }
+    ::close(fd);
+    if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+        s = lastError();
+    }
+    if (!s.ok()) {
+        ::unlink(tmp.c_str());
+        return s;
+    }
+    auto slash = path.find_last_of('/');
+    return syncDirectory(slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash));
+}
+
+Result<bool> directoryIsEmpty(const std::string& path) {
+    DIR* d = ::opendir(path.c_str());
+    if (d == nullptr) {
+        return lastError();
+    }
+    bool empty = true;
+    errno = 0;
+    while (const dirent* e = ::readdir(d)) {
+        std::string_view n = e->d_name;
+        if (n != "." && n != "..") {
+            empty = false;
+            break;
+        }
+    }
+    int err = errno;
+    ::closedir(d);
+    if (empty && err != 0) {
+        return errnoError(err);
+    }
+    return empty;
 }
 
 }  // namespace dfs::localfs

@@ -45,4 +45,14 @@ Result<bool> makeDirectory(const std::string& path);
 // directory it creates.
 Status makeDirectories(const std::string& path);
 
+// Reads a small file whole into `out`; false when it does not exist.
+Result<bool> readSmallFile(const std::string& path, std::string& out);
+
+// Writes `path` so that it survives a power loss whole or not at all: a temporary file,
+// fsync, rename over `path`, fsync of the directory.
+Status writeFileDurably(const std::string& path, const std::string& content);
+
+// True when the directory holds no entry besides "." and "..".
+Result<bool> directoryIsEmpty(const std::string& path);
+
 }  // namespace dfs::localfs

@@ -62,16 +62,54 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
         host.error("localfs: root " + root + " is not writable");
         return lastError();
     }
-    host.info("localfs: objects under " + root);
-    return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(cacheSize));
+    auto layout = chooseLayout(root);
+    if (!layout.ok()) {
+        host.error("localfs: cannot read or record the layout of " + root + ": " + statusName(layout.code()));
+        return layout.error();
+    }
+    host.info("localfs: objects under " + root + " (layout " + std::to_string(*layout) + ")");
+    return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(cacheSize), *layout);
 }
 
-LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize)
-    : host_(std::move(host)), root_(std::move(root)), cache_(fdCacheSize) {}
-
-std::string LocalFsBlockStore::dirOf(uint64_t obj) const {
-    return root_ + "/" + hexByte(obj) + "/" + hexByte(obj >> 8);
+// The layout file holds the layout number. A root without one that already holds
+// entries was written by a version that knew only layout 1; an empty one gets the
+// current layout, recorded durably before any object is written.
+Result<int> LocalFsBlockStore::chooseLayout(const std::string& root) {
+    const std::string file = root + "/" + kLayoutFile;
+    std::string text;
+    if (auto r = readSmallFile(file, text); !r.ok()) {
+        return r.error();
+    } else if (*r) {
+        if (text == "1\n" || text == "2\n") {
+            return text[0] - '0';
+        }
+        return makeError(DFS_ERR_IO, EINVAL);  // a layout this version does not know
+    }
+    ::unlink((file + ".tmp").c_str());  // left by a crash while the file was first written
+    auto empty = directoryIsEmpty(root);
+    if (!empty.ok()) {
+        return empty.error();
+    }
+    int layout = *empty ? kCurrentLayout : 1;
+    if (auto s = writeFileDurably(file, std::to_string(layout) + "\n"); !s.ok()) {
+        return s.error();
+    }
+    return layout;
 }
+
+LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout)
+    : host_(std::move(host)), root_(std::move(root)), layout_(layout), cache_(fdCacheSize) {}
+
+std::string LocalFsBlockStore::firstOf(uint64_t obj) const {
+    if (layout_ == 1) {
+        return root_ + "/" + hexByte(obj);
+    }
+    char name[17];
+    std::snprintf(name, sizeof name, "%" PRIx64, obj >> 16);
+    return root_ + "/" + name;
+}
+
+std::string LocalFsBlockStore::dirOf(uint64_t obj) const { return firstOf(obj) + "/" + hexByte(obj >> 8); }
 
 std::string LocalFsBlockStore::pathOf(uint64_t obj) const {
     char name[17];
@@ -99,8 +137,7 @@ Result<int> LocalFsBlockStore::createObjectFile(uint64_t obj) {
         // The fan-out directories are missing. mkdir is race-free across threads
         // (EEXIST counts as success); a new directory's own entry is synced at once,
         // which happens at most 65792 times in the life of a root.
-        const std::string first = root_ + "/" + hexByte(obj);
-        for (const std::string& dir : {first, dirOf(obj)}) {
+        for (const std::string& dir : {firstOf(obj), dirOf(obj)}) {
             auto made = makeDirectory(dir);
             if (!made.ok()) {
                 return made.error();
@@ -157,12 +194,57 @@ Status LocalFsBlockStore::syncNewEntry(uint64_t obj) {
     if (!pending()) {
         return okStatus();
     }
-    if (auto s = syncDirectory(dirOf(obj)); !s.ok()) {
+    if (auto s = syncDirectoryShared(dirOf(obj)); !s.ok()) {
         return s;  // still pending: the next stable write or flush tries again
     }
     std::lock_guard nl(newMu_);
     unsyncedNew_.erase(obj);
     return okStatus();
+}
+
+Status LocalFsBlockStore::syncDirectoryShared(const std::string& dir) {
+    std::shared_ptr<DirSync> ds;
+    {
+        std::lock_guard lock(dirSyncsMu_);
+        auto& slot = dirSyncs_[dir];
+        if (!slot) {
+            slot = std::make_shared<DirSync>();
+        }
+        ds = slot;
+        ds->users++;
+    }
+    Status result = okStatus();
+    {
+        std::unique_lock lock(ds->mu);
+        // A running fsync may have started before our entry was made: only one that
+        // starts from now on is sure to cover it.
+        const uint64_t need = ds->started + 1;
+        while (ds->finished < need) {
+            if (ds->running) {
+                ds->done.wait(lock);
+                continue;
+            }
+            ds->running = true;
+            const uint64_t mine = ++ds->started;
+            lock.unlock();
+            Status s = syncDirectory(dir);
+            lock.lock();
+            ds->running = false;
+            if (s.ok()) {
+                ds->finished = mine;
+            }
+            ds->done.notify_all();
+            if (!s.ok()) {
+                result = s;  // the others still waiting run their own
+                break;
+            }
+        }
+    }
+    std::lock_guard lock(dirSyncsMu_);
+    if (--ds->users == 0) {
+        dirSyncs_.erase(dir);
+    }
+    return result;
 }
 
 Status LocalFsBlockStore::syncData(int fd, dfs_stable_t stable) {

@@ -1,9 +1,13 @@
 // localfs: the default block store. Each object is one file under a root directory.
 //
-// Layout (a stable on-disk format: changing it needs a migration):
-//     <root>/<ab>/<cd>/<id as 16 lower-case hex digits>
-// where ab and cd are the lowest and second-lowest byte of the id in hex, so consecutive
-// inode numbers spread over 65536 directories and no directory grows without bound.
+// Layouts (stable on-disk formats; the number is kept in <root>/layout):
+//   2: <root>/<id >> 16 in hex>/<cd>/<id as 16 lower-case hex digits>, cd being the
+//      second-lowest byte of the id in hex: 256 consecutive inode numbers share a
+//      directory, so creating files needs a new directory only once per 256 of them,
+//      and no directory holds more than 256 objects (the root one per 65536).
+//   1: <root>/<ab>/<cd>/<id ...>, ab and cd the lowest and second-lowest byte: every one
+//      of the first 65536 objects got a directory of its own. Roots written before the
+//      layout file existed keep it; new roots get layout 2.
 //
 // Config:
 //   root           directory of the objects; relative paths are taken from data_dir
@@ -24,9 +28,11 @@
 #include <dittofs/cpp/store.hpp>
 
 #include <array>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace dfs::localfs {
@@ -35,7 +41,13 @@ class LocalFsBlockStore : public BlockStore {
 public:
     static Result<std::unique_ptr<LocalFsBlockStore>> open(const Host& host, const Config& cfg);
 
-    LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize);
+    LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout);
+
+    static constexpr const char* kLayoutFile = "layout";
+    static constexpr int kCurrentLayout = 2;
+    // The layout of `root`: from its layout file, else 1 for a root that holds objects
+    // already and the current one (recorded now) for an empty root.
+    static Result<int> chooseLayout(const std::string& root);
 
     Result<uint64_t> read(uint64_t obj, uint64_t offset, dfs_buf_t buf) override;
     Status write(uint64_t obj, uint64_t offset, dfs_bytes_t data, dfs_stable_t stable) override;
@@ -50,6 +62,7 @@ public:
     Status statfs(dfs_statfs_t& out) override;
 
 private:
+    std::string firstOf(uint64_t obj) const;  // the first-level directory
     std::string dirOf(uint64_t obj) const;
     std::string pathOf(uint64_t obj) const;
 
@@ -70,10 +83,26 @@ private:
 
     const Host host_;
     const std::string root_;
+    const int layout_;
     FdCache cache_;
     std::array<std::mutex, 64> stripes_;
     std::mutex newMu_;
     std::unordered_set<uint64_t> unsyncedNew_;  // created, directory entry not yet fsync'ed
+
+    // Directory fsyncs for new entries, shared: one fsync that starts after an entry
+    // was created makes it durable, so threads waiting on the same directory share the
+    // next one (group commit) instead of each running its own.
+    struct DirSync {
+        std::mutex mu;
+        std::condition_variable done;
+        uint64_t started = 0;   // fsyncs begun
+        uint64_t finished = 0;  // the last one that succeeded
+        bool running = false;
+        int users = 0;  // under dirSyncsMu_
+    };
+    Status syncDirectoryShared(const std::string& dir);
+    std::mutex dirSyncsMu_;
+    std::unordered_map<std::string, std::shared_ptr<DirSync>> dirSyncs_;  // directories being synced
 };
 
 }  // namespace dfs::localfs
