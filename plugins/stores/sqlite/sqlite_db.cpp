@@ -1,6 +1,7 @@
 // The sqlite metadata store's layer over the SQLite C API (see sqlite_db.hpp).
 #include "sqlite_db.hpp"
 
+#include <cstring>
 #include <string>
 
 namespace dfs::sqlite {
@@ -72,8 +73,14 @@ Status Connection::exec(const char* sql) {
 }
 
 Result<sqlite3_stmt*> Connection::prepare(const char* sql) {
+    // (The text is compared too: an address may be reused for other text by a caller
+    // that does not pass a literal.)
+    if (auto a = byAddress_.find(sql); a != byAddress_.end() && std::strcmp(sqlite3_sql(a->second), sql) == 0) {
+        return a->second;
+    }
     auto it = stmts_.find(sql);
     if (it != stmts_.end()) {
+        byAddress_[sql] = it->second;
         return it->second;
     }
     sqlite3_stmt* stmt = nullptr;
@@ -82,6 +89,7 @@ Result<sqlite3_stmt*> Connection::prepare(const char* sql) {
         return fail(sql, rc);
     }
     stmts_.emplace(sql, stmt);
+    byAddress_[sql] = stmt;
     return stmt;
 }
 

@@ -44,7 +44,8 @@ public:
     Status exec(const char* sql);
 
     // The cached prepared statement for `sql`. The cache is keyed by the text itself so
-    // callers can pass string literals; statements live as long as the connection.
+    // callers can pass string literals; statements live as long as the connection. A
+    // literal seen before is found by its address, without hashing its text.
     Result<sqlite3_stmt*> prepare(const char* sql);
 
     // Logs a failed call with the connection's error message and returns its status.
@@ -56,6 +57,7 @@ private:
     Host host_;
     sqlite3* db_ = nullptr;
     std::unordered_map<std::string, sqlite3_stmt*> stmts_;
+    std::unordered_map<const char*, sqlite3_stmt*> byAddress_;
 };
 
 // A cached statement in use: bind, step, read columns; reset when the scope ends.

@@ -31,6 +31,10 @@ constexpr int kReaders = 4;
 // The file limit statfs reports: SQLite has no practical one. The same value the
 // client default uses, so df looks alike on every store.
 constexpr uint64_t kTotalFiles = UINT64_MAX / 2;
+// WAL frames (pages) after which the checkpoint thread is woken (SQLite's own default
+// for its autocheckpoint), and after which the writer checkpoints itself.
+constexpr int kCheckpointFrames = 1000;
+constexpr int kInlineCheckpointFrames = 16000;
 
 
 
@@ -107,8 +111,73 @@ Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::open(const Hos
         }
         store->readers_.add(std::move(*r));
     }
+    auto ckpt = Connection::open(host, path, false);
+    if (!ckpt.ok()) {
+        return ckpt.error();
+    }
+    if (Status s = (*ckpt)->exec(sync == "full" ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+        !s.ok()) {
+        return s.error();
+    }
+    store->startCheckpointer(std::move(*ckpt));
     host.debug("sqlite metadata store: opened " + path);
     return store;
+}
+
+SqliteMetadataStore::~SqliteMetadataStore() {
+    if (checkpointThread_.joinable()) {
+        {
+            std::lock_guard<std::mutex> lock(checkpointMu_);
+            checkpointStop_ = true;
+        }
+        checkpointCv_.notify_all();
+        checkpointThread_.join();
+    }
+    std::lock_guard<std::mutex> lock(writeMutex_);
+    sqlite3_wal_hook(writer_->raw(), nullptr, nullptr);
+}
+
+void SqliteMetadataStore::startCheckpointer(ConnectionPtr conn) {
+    checkpointer_ = std::move(conn);
+    checkpointThread_ = std::thread([this] { checkpointLoop(); });
+    std::lock_guard<std::mutex> lock(writeMutex_);
+    sqlite3_wal_hook(writer_->raw(), &SqliteMetadataStore::walHook, this);
+}
+
+// Runs on the writer, inside a commit (under writeMutex_), after each transaction.
+int SqliteMetadataStore::walHook(void* self, sqlite3* db, const char* name, int frames) {
+    auto* store = static_cast<SqliteMetadataStore*>(self);
+    if (frames >= kInlineCheckpointFrames) {
+        // The thread is not keeping up: bound the WAL here, as SQLite's own
+        // autocheckpoint would.
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (frames >= kCheckpointFrames) {
+        {
+            std::lock_guard<std::mutex> lock(store->checkpointMu_);
+            store->checkpointWanted_ = true;
+        }
+        store->checkpointCv_.notify_one();
+    }
+    return SQLITE_OK;
+}
+
+void SqliteMetadataStore::checkpointLoop() {
+    std::unique_lock<std::mutex> lock(checkpointMu_);
+    for (;;) {
+        checkpointCv_.wait(lock, [this] { return checkpointStop_ || checkpointWanted_; });
+        if (checkpointStop_) {
+            return;
+        }
+        checkpointWanted_ = false;
+        lock.unlock();
+        // PASSIVE: copies what no reader still needs, waits for nobody. Busy means
+        // another checkpoint (sync()) is running, which does the same work.
+        int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) {
+            (void)checkpointer_->fail("wal_checkpoint", rc);
+        }
+        lock.lock();
+    }
 }
 
 Status SqliteMetadataStore::initialise(const Config& config) {
@@ -168,7 +237,7 @@ Status SqliteMetadataStore::createRoot(Connection& c, const Config& config) {
 Result<uint64_t> SqliteMetadataStore::root() { return root_; }
 
 Status SqliteMetadataStore::getattr(uint64_t ino, dfs_attr_t& out) {
-    return inReadTxn([&](Connection& c) -> Status {
+    return inReadStmt([&](Connection& c) -> Status {
         auto n = loadInode(c, ino);
         if (!n.ok()) {
             return n.error();
@@ -216,7 +285,7 @@ Status SqliteMetadataStore::lookup(uint64_t dir, std::string_view name, dfs_attr
 
 Result<std::string> SqliteMetadataStore::readlink(uint64_t ino) {
     std::string target;
-    Status s = inReadTxn([&](Connection& c) -> Status {
+    Status s = inReadStmt([&](Connection& c) -> Status {
         Stmt st(c, "SELECT type, target FROM inodes WHERE ino = ?");
         auto r = st.bindU(1, ino).step();
         if (!r.ok()) {
@@ -404,7 +473,7 @@ Status SqliteMetadataStore::removexattr(uint64_t ino, std::string_view name, dfs
 }
 
 Status SqliteMetadataStore::statfs(dfs_statfs_t& out) {
-    return inReadTxn([&](Connection& c) -> Status {
+    return inReadStmt([&](Connection& c) -> Status {
         // A counter kept by create/remove: COUNT(*) would scan the whole table.
         Stmt st(c, "SELECT value FROM meta WHERE key = 'files'");
         auto r = st.step();
@@ -431,7 +500,7 @@ Status SqliteMetadataStore::sync() {
 }
 
 Status SqliteMetadataStore::getVerifier(uint64_t ino, uint8_t verifier[8]) {
-    return inReadTxn([&](Connection& c) -> Status {
+    return inReadStmt([&](Connection& c) -> Status {
         Stmt st(c, "SELECT verifier FROM inodes WHERE ino = ?");
         auto r = st.bindU(1, ino).step();
         if (!r.ok()) {

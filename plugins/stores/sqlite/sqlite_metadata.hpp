@@ -23,11 +23,13 @@
 
 #include <dittofs/cpp/store.hpp>
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 
 namespace dfs::sqlite {
 
@@ -68,14 +70,28 @@ public:
     Status sync() override;
     Status getVerifier(uint64_t ino, uint8_t verifier[8]) override;
 
+    ~SqliteMetadataStore() override;
+
 private:
     SqliteMetadataStore(const Host& host, ConnectionPtr writer) : host_(host), writer_(std::move(writer)) {}
+
+    // Checkpoints run on a thread of their own, on a connection of their own, rather
+    // than inside the commit that crossed the WAL's threshold: the writer (and so every
+    // metadata change) does not wait for a checkpoint's fsyncs. The writer's WAL hook
+    // wakes the thread; far past the threshold the writer checkpoints itself.
+    void startCheckpointer(ConnectionPtr conn);
+    static int walHook(void* self, sqlite3* db, const char* name, int frames);
+    void checkpointLoop();
 
     // Runs fn(Connection&) -> Status inside one transaction on the writer / a reader.
     template <typename F>
     Status inWriteTxn(F&& fn);
     template <typename F>
     Status inReadTxn(F&& fn);
+    // For a slot that reads with one statement: that statement is its own read
+    // transaction (SQLite's autocommit), which spares the BEGIN and COMMIT steps.
+    template <typename F>
+    Status inReadStmt(F&& fn);
 
     // readdir and readdirPlus: calls row() for each entry after `cookie` until it
     // returns false, in one read transaction; withAttr adds the inode columns.
@@ -116,6 +132,12 @@ private:
     std::mutex writeMutex_;
     ConnectionPtr writer_;
     ConnectionPool readers_;
+    ConnectionPtr checkpointer_;
+    std::thread checkpointThread_;
+    std::mutex checkpointMu_;
+    std::condition_variable checkpointCv_;
+    bool checkpointWanted_ = false;
+    bool checkpointStop_ = false;
 };
 
 // The columns loadInode() and lookup read, in the order readInode() expects.
@@ -152,6 +174,12 @@ Status SqliteMetadataStore::inReadTxn(F&& fn) {
         return s;
     }
     return txn.commit();
+}
+
+template <typename F>
+Status SqliteMetadataStore::inReadStmt(F&& fn) {
+    auto lease = readers_.acquire();
+    return fn(*lease);
 }
 
 }  // namespace dfs::sqlite
