@@ -224,7 +224,12 @@ Status Vfs::write(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, d
     }
     dfs_stable_t how = stable == DFS_UNSTABLE ? DFS_UNSTABLE : DFS_FILE_SYNC;
     if (data.len > 0) {
-        Status s = r->share->blocks->blocks().write(r->ino, offset, data, how);
+        // A stable write needs the bytes (and the object's length) durable from the block
+        // store, not the attributes of its object: the file's attributes are the metadata
+        // store's, which the size/mtime update below commits. So DATA_SYNC (fdatasync on
+        // localfs), and the reply still says FILE_SYNC.
+        dfs_stable_t blockHow = how == DFS_UNSTABLE ? DFS_UNSTABLE : DFS_DATA_SYNC;
+        Status s = r->share->blocks->blocks().write(r->ino, offset, data, blockHow);
         if (!s.ok()) {
             return finish(s, nullptr);
         }
