@@ -65,6 +65,11 @@ CREATE TABLE xattrs (
 
 INSERT INTO meta(key, value) VALUES ('files', 0);
 )sql",
+    // 1 -> 2: listings read (dir, cookie, ino) and the name (the key of dirents) from one
+    // index, without a lookup of each entry in dirents itself.
+    R"sql(
+CREATE INDEX dirents_listing ON dirents(dir, cookie, ino);
+)sql",
 };
 
 static_assert(sizeof kSteps / sizeof kSteps[0] == kSchemaVersion, "one step per schema version");

@@ -10,7 +10,7 @@
 
 namespace dfs::sqlite {
 
-inline constexpr int64_t kSchemaVersion = 1;
+inline constexpr int64_t kSchemaVersion = 2;
 
 Status migrate(Connection& conn);
 
