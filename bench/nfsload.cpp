@@ -28,9 +28,10 @@ namespace {
 void usage() {
     std::fprintf(stderr,
                  "usage: nfsload --workload NAME [--url nfs://HOST/EXPORT?nfsport=N&mountport=M&version=3]\n"
-                 "  workloads: seqwrite seqread randread randwrite smallfiles readdirplus getattr locks tcpceiling\n"
+                 "  workloads: seqwrite seqread randread randwrite smallfiles readdirplus getattr locks tcpceiling fileceiling\n"
                  "  --depth N         calls in flight per connection (32)\n"
-                 "  --size BYTES      large file size / random span / tcpceiling bytes (1 GiB; tcpceiling 8 GiB)\n"
+                 "  --size BYTES      large file size / random span / tcpceiling bytes / fileceiling file\n"
+                 "                    (1 GiB; tcpceiling 8 GiB; fileceiling sends its file 4 times)\n"
                  "  --block BYTES     seqwrite/seqread call size, capped by the server's FSINFO (1 MiB)\n"
                  "  --io BYTES        randread/randwrite/smallfiles call size (4096)\n"
                  "  --count N         randread/randwrite calls at most (200000)\n"
@@ -147,9 +148,33 @@ void sink(int listener, uint64_t& received) {
 }  // namespace
 
 // What one TCP stream on loopback moves with 1 MiB writes and default socket buffers: the
-// most any single-connection NFS transfer on this machine could reach.
-Result runTcpCeiling(const Options& opt) {
-    Result r = Result::named("tcpceiling");
+// most any single-connection NFS transfer on this machine could reach. With `fromFile`
+// (fileceiling) every MiB is first pread() from a file in the page cache, as a server
+// must before it sends file data: the most a single-connection READ could reach.
+Result runTcpCeiling(const Options& opt, bool fromFile) {
+    Result r = Result::named(fromFile ? "fileceiling" : "tcpceiling");
+    int file = -1;
+    if (fromFile) {
+        // A file of opt.fileSize in the temporary directory (the servers' filesystem),
+        // written here so that it is in the page cache, removed at once (the descriptor
+        // keeps it).
+        std::string path = std::string(std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp") +
+                           "/nfsload-ceiling.XXXXXX";
+        file = ::mkstemp(path.data());
+        if (file < 0) {
+            r.error = std::string("mkstemp: ") + std::strerror(errno);
+            return r;
+        }
+        ::unlink(path.c_str());
+        std::vector<char> fill(1 << 20, 'f');
+        for (uint64_t off = 0; off < opt.fileSize; off += fill.size()) {
+            if (::pwrite(file, fill.data(), fill.size(), static_cast<off_t>(off)) != static_cast<ssize_t>(fill.size())) {
+                r.error = std::string("pwrite: ") + std::strerror(errno);
+                ::close(file);
+                return r;
+            }
+        }
+    }
     int listener = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -173,7 +198,12 @@ Result runTcpCeiling(const Options& opt) {
     auto start = Clock::now();
     auto stopAt = start + secondsToDuration(opt.maxSeconds);
     uint64_t sent = 0;
-    while (sent < opt.fileSize && Clock::now() < stopAt) {
+    const uint64_t goal = fromFile ? 4 * opt.fileSize : opt.fileSize;  // the file four times over
+    while (sent < goal && Clock::now() < stopAt) {
+        if (fromFile && ::pread(file, buf.data(), buf.size(), static_cast<off_t>(sent % opt.fileSize)) < 0) {
+            r.error = std::string("pread: ") + std::strerror(errno);
+            break;
+        }
         ssize_t n = ::write(fd, buf.data(), buf.size());
         if (n < 0) {
             if (errno == EINTR) {
@@ -188,13 +218,16 @@ Result runTcpCeiling(const Options& opt) {
     ::close(fd);
     sinkThread.join();
     ::close(listener);
+    if (file >= 0) {
+        ::close(file);
+    }
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     r.bytes = received;
     r.unit = "MiB/s";
     r.value = static_cast<double>(received) / (1024.0 * 1024.0) / r.seconds;
-    r.complete = sent >= opt.fileSize;
+    r.complete = sent >= goal;
     r.ok = r.error.empty() && received == sent;
-    r.extra = "write=1048576";
+    r.extra = fromFile ? "write=1048576 pread=1048576" : "write=1048576";
     return r;
 }
 
@@ -208,7 +241,8 @@ int main(int argc, char** argv) {
         usage();
         return 2;
     }
-    if (opt.workload != "tcpceiling" && opt.url.empty()) {
+    bool ceiling = opt.workload == "tcpceiling" || opt.workload == "fileceiling";
+    if (!ceiling && opt.url.empty()) {
         std::fprintf(stderr, "nfsload: --url is required for %s\n", opt.workload.c_str());
         return 2;
     }
@@ -233,7 +267,9 @@ int main(int argc, char** argv) {
         if (!sizeGiven) {
             opt.fileSize = 8ULL << 30;
         }
-        r = runTcpCeiling(opt);
+        r = runTcpCeiling(opt, false);
+    } else if (opt.workload == "fileceiling") {
+        r = runTcpCeiling(opt, true);
     } else {
         std::fprintf(stderr, "nfsload: unknown workload %s\n", opt.workload.c_str());
         usage();

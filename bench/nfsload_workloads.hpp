@@ -70,6 +70,6 @@ Result runReaddirPlus(const Options& opt);
 Result runGetattr(const Options& opt);
 // NLM v4 LOCK + UNLOCK pairs (nfsload_locks.cpp): `contexts` clients on one file.
 Result runLocks(const Options& opt);
-Result runTcpCeiling(const Options& opt);
+Result runTcpCeiling(const Options& opt, bool fromFile);
 
 }  // namespace nfsload
