@@ -55,7 +55,7 @@ struct ServerSection {
     std::vector<std::string> pluginDirs;
     std::string logLevel = "info";
     std::string logFile;
-    uint32_t workers = 4;
+    uint32_t workers = 16;
     uint32_t ioThreads = 2;
     uint32_t queueLimit = 4096;
     bool operator==(const ServerSection&) const = default;

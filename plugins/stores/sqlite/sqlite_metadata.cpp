@@ -25,9 +25,9 @@
 namespace dfs::sqlite {
 namespace {
 
-// Read-only connections: enough that readers rarely wait for one, few enough that the
-// page caches they each keep stay small.
-constexpr int kReaders = 4;
+// Read-only connections: one per worker of the server's default pool (16), so readers
+// rarely wait for one; each keeps a page cache of its own (SQLite's default, 2 MiB).
+constexpr int kReaders = 16;
 // The file limit statfs reports: SQLite has no practical one. The same value the
 // client default uses, so df looks alike on every store.
 constexpr uint64_t kTotalFiles = UINT64_MAX / 2;
