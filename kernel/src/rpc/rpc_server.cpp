@@ -188,9 +188,19 @@ dfs_err_t RpcServer::registerProgram(void* owner, const dfs_rpc_program_t& in, u
     reg->tcpPort = in.tcp_port;
     reg->udpPort = in.udp_port;
     std::string error;
-    if (!ensureListener(true, reg->tcpPort, error)) {
-        log::error("rpc", "listen_failed", {{"program", reg->name}, {"error", error}});
+    // The built-in portmapper's port taken is not an error yet in "auto" mode: start()
+    // then turns to the host's rpcbind, and says so.
+    bool quiet = owner == nullptr && in.prog == kPortmapProgram && cfg_.portmapper == "auto";
+    auto listenFailed = [&] {
+        if (quiet) {
+            log::info("rpc", "portmapper_port_taken", {{"error", error}});
+        } else {
+            log::error("rpc", "listen_failed", {{"program", reg->name}, {"error", error}});
+        }
         return dfs_err_t{DFS_ERR_IO, EADDRINUSE};
+    };
+    if (!ensureListener(true, reg->tcpPort, error)) {
+        return listenFailed();
     }
     // UDP on the same port number as TCP when the program asked for an ephemeral one.
     if (reg->udpPort == 0 && in.tcp_port == 0 && reg->tcpPort != DFS_RPC_NO_PORT) {
@@ -200,8 +210,7 @@ dfs_err_t RpcServer::registerProgram(void* owner, const dfs_rpc_program_t& in, u
         }
     }
     if (listeners_.count({false, reg->udpPort}) == 0 && !ensureListener(false, reg->udpPort, error)) {
-        log::error("rpc", "listen_failed", {{"program", reg->name}, {"error", error}});
-        return dfs_err_t{DFS_ERR_IO, EADDRINUSE};
+        return listenFailed();
     }
     for (uint32_t v = in.vers_low; v <= in.vers_high; ++v) {
         programs_[{in.prog, v}] = reg;
