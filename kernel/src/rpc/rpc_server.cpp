@@ -98,7 +98,12 @@ void RpcServer::systemSet(const Registration& r) {
     }
     bool v6 = cfg_.bind.find(':') != std::string::npos;
     for (uint32_t v = r.desc.vers_low; v <= r.desc.vers_high && v >= r.desc.vers_low; ++v) {
-        (void)system_->unset(r.desc.prog, v);  // a registration left by a previous run
+        // A registration left by a previous run, or another server's (the host's rpc.statd
+        // for NSM, a kernel nfsd): ours replaces it, and the log says so.
+        if (system_->unset(r.desc.prog, v)) {
+            log::warn("rpc", "rpcbind_replaced", {{"name", r.name}, {"prog", std::to_string(r.desc.prog)},
+                                                  {"vers", std::to_string(v)}});
+        }
         for (bool tcp : {true, false}) {
             uint32_t port = tcp ? r.tcpPort : r.udpPort;
             if (port == 0 || port == DFS_RPC_NO_PORT) {
