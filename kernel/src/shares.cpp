@@ -80,7 +80,7 @@ StoreInstancePtr ShareRegistry::openStore(const StoreConfig& sc, std::string& er
     }
     si->inst_ = inst;
     if (sc.kind == DFS_PLUGIN_METADATA_STORE) {
-        si->meta_ = MetadataStoreClient(static_cast<const dfs_metadata_store_ops_t*>(lib->ops()), inst);
+        si->meta_.attach(MetadataStoreClient(static_cast<const dfs_metadata_store_ops_t*>(lib->ops()), inst));
         if (!si->meta_.hasRequiredSlots()) {
             error = "metadata." + sc.name + ": plugin '" + sc.plugin + "' lacks a required slot";
             return nullptr;

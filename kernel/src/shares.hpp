@@ -8,6 +8,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "meta_cache.hpp"
 #include "netaddr.hpp"
 #include "plugin_loader.hpp"
 
@@ -29,7 +30,7 @@ class StoreInstance {
 public:
     ~StoreInstance();
     const StoreConfig& config() const { return cfg_; }
-    const MetadataStoreClient& meta() const { return meta_; }
+    const CachedMetadata& meta() const { return meta_; }
     const BlockStoreClient& blocks() const { return blocks_; }
     const LoadedLibraryPtr& library() const { return lib_; }
 
@@ -39,7 +40,7 @@ private:
     LoadedLibraryPtr lib_;
     std::unique_ptr<HostContext> host_;
     void* inst_ = nullptr;
-    MetadataStoreClient meta_;
+    CachedMetadata meta_;
     BlockStoreClient blocks_;
 };
 using StoreInstancePtr = std::shared_ptr<StoreInstance>;

@@ -22,7 +22,7 @@ void fillBefore(dfs_wcc_t* w, const dfs_attr_t& a) {
     }
 }
 
-void fillAfter(dfs_wcc_t* w, const MetadataStoreClient& m, uint64_t ino) {
+void fillAfter(dfs_wcc_t* w, const CachedMetadata& m, uint64_t ino) {
     if (w == nullptr) {
         return;
     }

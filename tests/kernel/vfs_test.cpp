@@ -119,6 +119,51 @@ TEST_F(VfsTest, CreateWriteReadWithHolesAndEof) {
     EXPECT_EQ(eof, 1);
 }
 
+// The VFS caches attributes (meta_cache.hpp): each change must show in the next GETATTR,
+// including the changes a call makes to objects other than the one it names.
+TEST_F(VfsTest, AttributesAreFreshAfterEveryKindOfChange) {
+    auto attr = [&](const dfs_fh_t& fh) {
+        dfs_attr_t a{};
+        EXPECT_TRUE(vfs_.getattr(alice_, &fh, &a).ok());
+        return a;
+    };
+    dfs_fh_t d = create(alice_, rw_, "cache", DFS_TYPE_DIR, 0755);
+    dfs_fh_t f = create(alice_, d, "f", DFS_TYPE_REG, 0644);
+    dfs_attr_t dir0 = attr(d);
+    dfs_attr_t f0 = attr(f);
+    ASSERT_TRUE(write(alice_, f, 0, "0123456789").ok());
+    EXPECT_EQ(attr(f).size, 10u) << "write";
+    EXPECT_GT(attr(f).change, f0.change);
+    auto sa = makeStruct<dfs_setattr_t>();
+    sa.mask = DFS_SET_MODE;
+    sa.mode = 0600;
+    ASSERT_TRUE(vfs_.setattr(alice_, &f, sa, nullptr, nullptr).ok());
+    EXPECT_EQ(attr(f).mode, 0600u) << "setattr";
+    // link: the file's nlink and the directory's times change, neither is the handle named.
+    ASSERT_TRUE(vfs_.link(alice_, &f, &d, "g", nullptr, nullptr).ok());
+    EXPECT_EQ(attr(f).nlink, 2u) << "link";
+    EXPECT_GT(attr(d).change, dir0.change) << "link: the directory";
+    // remove of one name: the file's nlink drops.
+    ASSERT_TRUE(vfs_.remove(alice_, &d, "g", DFS_REMOVE_NONDIR, nullptr).ok());
+    EXPECT_EQ(attr(f).nlink, 1u) << "remove";
+    // rename over another file: the replaced one is gone, its handle stale.
+    dfs_fh_t h = create(alice_, d, "h", DFS_TYPE_REG, 0644);
+    EXPECT_EQ(attr(h).nlink, 1u);
+    ASSERT_TRUE(vfs_.rename(alice_, &d, "f", &d, "h", nullptr, nullptr).ok());
+    dfs_attr_t gone{};
+    EXPECT_EQ(vfs_.getattr(alice_, &h, &gone).code(), DFS_ERR_STALE) << "rename replaced it";
+    EXPECT_EQ(attr(f).nlink, 1u);
+    // xattrs stamp ctime and change.
+    dfs_attr_t before = attr(f);
+    Status x = vfs_.setxattr(alice_, &f, "user.k", "v", 0);
+    if (x.ok()) {
+        EXPECT_GT(attr(f).change, before.change) << "setxattr";
+    }
+    // remove of the last name: the handle goes stale.
+    ASSERT_TRUE(vfs_.remove(alice_, &d, "h", DFS_REMOVE_NONDIR, nullptr).ok());
+    EXPECT_EQ(vfs_.getattr(alice_, &f, &gone).code(), DFS_ERR_STALE) << "remove of the last name";
+}
+
 TEST_F(VfsTest, TruncateUpReadsZerosAndDownDropsData) {
     dfs_fh_t f = create(alice_, rw_, "t", DFS_TYPE_REG, 0644);
     ASSERT_TRUE(write(alice_, f, 0, "abcdef").ok());
