@@ -1,5 +1,7 @@
 #include "rpc_drc.hpp"
 
+#include <cstring>
+
 #include <tuple>
 
 namespace dfs::kernel::rpc {
@@ -9,11 +11,19 @@ bool DrcKey::operator<(const DrcKey& o) const {
 }
 
 uint64_t drcChecksum(std::string_view args) {
-    // FNV-1a over the arguments (bounded: the first 4 KiB and the length tell apart two
-    // calls that share an xid; a retransmission repeats them exactly).
+    // FNV-1a style over the arguments, eight bytes a step (bounded: the first 4 KiB and
+    // the length tell apart two calls that share an xid; a retransmission repeats them
+    // exactly). Every WRITE pays it, so it must cost well under a microsecond.
     uint64_t h = 1469598103934665603ull;
     size_t n = args.size() < 4096 ? args.size() : 4096;
-    for (size_t i = 0; i < n; ++i) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, args.data() + i, 8);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    for (; i < n; ++i) {
         h = (h ^ static_cast<uint8_t>(args[i])) * 1099511628211ull;
     }
     return h ^ args.size();
