@@ -224,6 +224,14 @@ void LockManager::retryBreakWaiters(const FileKey& file, Deferred& d) {
     }
     std::vector<BreakWaiter> waiting = std::move(fit->second.breakWaiters);
     fit->second.breakWaiters.clear();
+    // Queues a completion to run after the mutex is dropped (null completions are fine).
+    auto complete = [&d](auto done, uint64_t t, auto value) {
+        d.push_back([done = std::move(done), t, value = std::move(value)] {
+            if (done) {
+                done(t, value);
+            }
+        });
+    };
     for (auto& bw : waiting) {
         uint64_t t = bw.ticket;
         ticketFile_.erase(t);
@@ -231,36 +239,16 @@ void LockManager::retryBreakWaiters(const FileKey& file, Deferred& d) {
         case BreakWaiter::Kind::lock: {
             LockCompletion done = bw.lockDone;
             auto r = lockLocked(bw.lockReq, std::move(bw.lockDone), t, d);
-            if (!r.ok()) {
-                d.push_back([done, t, e = r.error()] {
-                    if (done) {
-                        done(t, e);
-                    }
-                });
-            } else if (!r->pending) {
-                d.push_back([done, t] {
-                    if (done) {
-                        done(t, okStatus());
-                    }
-                });
+            if (!r.ok() || !r->pending) {
+                complete(std::move(done), t, r.ok() ? okStatus() : Status(r.error()));
             }
             break;
         }
         case BreakWaiter::Kind::open: {
             OpenCompletion done = bw.openDone;
             auto r = openLocked(bw.shareReq, std::move(bw.openDone), t, d);
-            if (!r.ok()) {
-                d.push_back([done, t, e = r.error()] {
-                    if (done) {
-                        done(t, e);
-                    }
-                });
-            } else if (!r->pending) {
-                d.push_back([done, t, id = r->shareId] {
-                    if (done) {
-                        done(t, id);
-                    }
-                });
+            if (!r.ok() || !r->pending) {
+                complete(std::move(done), t, r.ok() ? Result<uint64_t>(r->shareId) : Result<uint64_t>(r.error()));
             }
             break;
         }
@@ -269,11 +257,7 @@ void LockManager::retryBreakWaiters(const FileKey& file, Deferred& d) {
                 files_[file].breakWaiters.push_back(std::move(bw));
                 ticketFile_[t] = file;
             } else {
-                d.push_back([done = std::move(bw.lockDone), t] {
-                    if (done) {
-                        done(t, okStatus());
-                    }
-                });
+                complete(std::move(bw.lockDone), t, okStatus());
             }
             break;
         }
