@@ -256,21 +256,12 @@ Result runSmallFiles(const Options& opt) {
     CreatePipeline p(*conn, dir, opt.files, opt.ioSize, opt.smallFileSync, opt.depth);
     auto start = Clock::now();
     bool ran = p.run(start + secondsToDuration(opt.maxSeconds), error);
-    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    r.ops = p.ops;
-    r.bytes = p.bytes;
+    r = finishRun(r, p, start, ran, error);
     r.unit = "files/s";
     r.value = static_cast<double>(r.ops) / r.seconds;
     r.complete = p.ops == opt.files;
     r.extra = "files=" + std::to_string(opt.files) + " io=" + std::to_string(opt.ioSize) +
               " stable=" + (opt.smallFileSync ? "FILE_SYNC" : "UNSTABLE") + " depth=" + std::to_string(opt.depth);
-    if (!ran) {
-        return failed(r, error);
-    }
-    if (p.hasFailed()) {
-        return failed(r, p.error());
-    }
-    r.ok = true;
     return r;
 }
 
@@ -304,21 +295,13 @@ Result runReaddirPlus(const Options& opt) {
     auto start = Clock::now();
     p.issueUntil(start + secondsToDuration(opt.seconds));
     bool ran = p.run(start + secondsToDuration(opt.maxSeconds), error);
-    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    r.ops = p.ops;
+    r = finishRun(r, p, start, ran, error);
     r.unit = "entries/s";
     r.value = static_cast<double>(p.entries) / r.seconds;
     r.complete = !p.timedOut();
     r.extra = "listings=" + std::to_string(p.ops) + " entries_per_listing=" + std::to_string(p.lastListingEntries) +
               " listings_s=" + std::to_string(static_cast<double>(p.ops) / r.seconds) +
               " maxcount=" + std::to_string(opt.maxCount) + " depth=" + std::to_string(opt.depth);
-    if (!ran) {
-        return failed(r, error);
-    }
-    if (p.hasFailed()) {
-        return failed(r, p.error());
-    }
-    r.ok = true;
     return r;
 }
 

@@ -89,6 +89,20 @@ void Pipeline::fail(const std::string& error) {
     }
 }
 
+Result finishRun(Result r, const Pipeline& p, Clock::time_point start, bool ranOk, const std::string& runError) {
+    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    r.ops = p.ops;
+    r.bytes = p.bytes;
+    if (!ranOk) {
+        return failed(r, runError);
+    }
+    if (p.hasFailed()) {
+        return failed(r, p.error());
+    }
+    r.ok = true;
+    return r;
+}
+
 void runConcurrent(const std::vector<Pipeline*>& pipelines, const Options& opt, const char* unit, Result& r) {
     std::string error;
     auto start = Clock::now();

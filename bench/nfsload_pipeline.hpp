@@ -61,6 +61,10 @@ private:
     Clock::time_point issueUntil_ = Clock::time_point::max();
 };
 
+// The end of a one-pipeline workload started at `start`: its time, calls and bytes, and
+// ok unless the run (`ranOk`, `runError`) or the pipeline failed.
+Result finishRun(Result r, const Pipeline& p, Clock::time_point start, bool ranOk, const std::string& runError);
+
 // Runs `pipelines` (each on its own connection) together, issuing for opt.seconds and
 // bounded by opt.maxSeconds, then fills `r`: the summed ops, the time, ops/s in `unit`,
 // whether every pipeline finished in time, and ok unless one failed.

@@ -107,20 +107,6 @@ private:
     char* data_;
 };
 
-Result finishData(Result r, DataPipeline& p, Clock::time_point start, bool ranOk, const std::string& loopError) {
-    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    r.ops = p.ops;
-    r.bytes = p.bytes;
-    if (!ranOk) {
-        return failed(r, loopError);
-    }
-    if (p.hasFailed()) {
-        return failed(r, p.error());
-    }
-    r.ok = true;
-    return r;
-}
-
 }  // namespace
 
 Result runSeqWrite(const Options& opt) {
@@ -153,7 +139,7 @@ Result runSeqWrite(const Options& opt) {
     if (ran && !p.hasFailed() && p.ops == calls && !commitAll(*conn, file, loopError)) {
         ran = false;
     }
-    r = finishData(r, p, start, ran, loopError);
+    r = finishRun(r, p, start, ran, loopError);
     r.complete = p.ops == calls;
     r.unit = "MiB/s";
     r.value = mib(r.bytes) / r.seconds;
@@ -193,7 +179,7 @@ Result runSeqRead(const Options& opt) {
     auto deadline = start + secondsToDuration(opt.maxSeconds);
     std::string loopError;
     bool ran = p.run(deadline, loopError);
-    r = finishData(r, p, start, ran, loopError);
+    r = finishRun(r, p, start, ran, loopError);
     r.complete = p.ops == calls;
     r.unit = "MiB/s";
     r.value = mib(r.bytes) / r.seconds;
@@ -239,7 +225,7 @@ Result runRandom(const Options& opt, bool write) {
     if (write && ran && !p.hasFailed() && !commitAll(*conn, file, loopError)) {
         ran = false;
     }
-    r = finishData(r, p, start, ran, loopError);
+    r = finishRun(r, p, start, ran, loopError);
     r.complete = !p.timedOut();
     r.unit = "ops/s";
     r.value = static_cast<double>(r.ops) / r.seconds;
