@@ -63,6 +63,10 @@ std::string encodeCall(uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc
     return std::string(reinterpret_cast<char*>(b.data()), w.size());
 }
 
+std::string universalAddress(std::string_view host, uint32_t port) {
+    return std::string(host) + "." + std::to_string((port >> 8) & 0xff) + "." + std::to_string(port & 0xff);
+}
+
 bool decodeReply(std::string_view record, ReplyHeader& out) {
     xdr::Reader r(reinterpret_cast<const uint8_t*>(record.data()), record.size());
     out.xid = r.u32();

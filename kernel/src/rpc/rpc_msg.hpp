@@ -63,6 +63,10 @@ struct CallAuth {
 std::string encodeCall(uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc, const CallAuth& auth,
                        std::string_view args);
 
+// RFC 1833 section 2.1 universal address of a TCP/UDP endpoint: "h1.h2.h3.h4.p1.p2" for
+// IPv4, the address text followed by ".p1.p2" for IPv6. `host` is numeric.
+std::string universalAddress(std::string_view host, uint32_t port);
+
 // A reply to a call this server made (NLM GRANTED, NSM SM_NOTIFY, a portmapper GETPORT).
 struct ReplyHeader {
     uint32_t xid = 0;

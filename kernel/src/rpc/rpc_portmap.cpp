@@ -1,5 +1,7 @@
 #include "rpc_portmap.hpp"
 
+#include "rpc_msg.hpp"
+
 #include "rpc_server.hpp"
 
 #include <dittofs/cpp/xdr.hpp>
@@ -24,12 +26,6 @@ enum : uint32_t {
     kRpcbGettime = 6,
     kRpcbGetversaddr = 9
 };
-
-// "h1.h2.h3.h4.p1.p2" (RFC 1833 section 2.1, universal address for TCP/UDP over IPv4);
-// IPv6: the address text followed by ".p1.p2".
-std::string universalAddress(const std::string& host, uint32_t port) {
-    return host + "." + std::to_string((port >> 8) & 0xff) + "." + std::to_string(port & 0xff);
-}
 
 struct Reply {
     RpcServer& server;

@@ -61,19 +61,6 @@ std::string rpcbArgs(uint32_t prog, uint32_t vers, const std::string& netid, con
 
 }  // namespace
 
-std::string SystemRpcbind::universalAddress(const std::string& address, uint32_t port) {
-    std::string suffix = "." + std::to_string((port >> 8) & 0xff) + "." + std::to_string(port & 0xff);
-    in_addr a4{};
-    if (::inet_pton(AF_INET, address.c_str(), &a4) == 1) {
-        return address + suffix;
-    }
-    in6_addr a6{};
-    if (::inet_pton(AF_INET6, address.c_str(), &a6) == 1) {
-        return address + suffix;
-    }
-    return {};
-}
-
 bool SystemRpcbind::call(uint32_t proc, const std::string& args, bool* ok) {
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -124,9 +111,13 @@ bool SystemRpcbind::ping() { return call(kRpcbNull, {}, nullptr); }
 
 bool SystemRpcbind::set(uint32_t prog, uint32_t vers, const std::string& netid, const std::string& address,
                         uint32_t port) {
-    std::string uaddr = universalAddress(address, port);
+    in_addr a4{};
+    in6_addr a6{};
+    if (::inet_pton(AF_INET, address.c_str(), &a4) != 1 && ::inet_pton(AF_INET6, address.c_str(), &a6) != 1) {
+        return false;
+    }
     bool ok = false;
-    return !uaddr.empty() && call(kRpcbSet, rpcbArgs(prog, vers, netid, uaddr), &ok) && ok;
+    return call(kRpcbSet, rpcbArgs(prog, vers, netid, universalAddress(address, port)), &ok) && ok;
 }
 
 bool SystemRpcbind::unset(uint32_t prog, uint32_t vers) {

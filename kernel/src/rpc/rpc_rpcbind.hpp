@@ -20,14 +20,11 @@ public:
     // RPCBPROC_NULL: true when an rpcbind answers on the socket.
     bool ping();
     // RPCBPROC_SET of prog/vers on `netid` ("tcp", "udp", "tcp6", "udp6") at the universal
-    // address of `address` (numeric) and `port`. False if refused or unreachable.
+    // address of `address` (numeric) and `port`. False if refused, unreachable, or the
+    // address is not numeric.
     bool set(uint32_t prog, uint32_t vers, const std::string& netid, const std::string& address, uint32_t port);
     // RPCBPROC_UNSET of prog/vers on every netid.
     bool unset(uint32_t prog, uint32_t vers);
-
-    // "h1.h2.h3.h4.p1.p2" (RFC 1833 section 2.2 universal addresses, IPv4), or
-    // "x:...:x.p1.p2" for IPv6; "" for an address that is not numeric.
-    static std::string universalAddress(const std::string& address, uint32_t port);
 
 private:
     // One call; `ok` gets the boolean result. False when no valid reply came.
