@@ -18,6 +18,7 @@
 #include <list>
 #include <mutex>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 namespace dfs::kernel::rpc {
@@ -29,6 +30,10 @@ using asio::ip::udp;
 
 std::atomic<uint64_t> gNextId{1};
 constexpr uint32_t kMaxFragments = 4096;
+// How long a worker waits, a few times at most, for room in the socket to finish a reply
+// itself before the rest goes to the connection's I/O thread.
+constexpr int kSendWaits = 8;
+constexpr int kSendWaitMs = 2;
 
 bool bindAddress(const std::string& bind, asio::ip::address& out, std::string& error) {
     boost::system::error_code ec;
@@ -198,12 +203,21 @@ private:
     // it takes nothing or has failed: a failed connection is closed by its reader).
     size_t sendNow(const uint8_t* p, size_t n) {
         size_t done = 0;
+        int waits = 0;
         while (done < n) {
             ssize_t w = ::send(socket_.native_handle(), p + done, n - done, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (w > 0) {
                 done += static_cast<size_t>(w);
             } else if (w < 0 && errno == EINTR) {
                 continue;
+            } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waits < kSendWaits) {
+                // A large reply (READ) fills the socket buffer: the client is reading, so
+                // wait briefly for room here rather than hand the rest to an I/O thread.
+                ++waits;
+                pollfd pfd{socket_.native_handle(), POLLOUT, 0};
+                if (::poll(&pfd, 1, kSendWaitMs) <= 0) {
+                    break;
+                }
             } else {
                 break;
             }
