@@ -162,6 +162,18 @@ TEST_F(VfsTest, AttributesAreFreshAfterEveryKindOfChange) {
     // remove of the last name: the handle goes stale.
     ASSERT_TRUE(vfs_.remove(alice_, &d, "h", DFS_REMOVE_NONDIR, nullptr).ok());
     EXPECT_EQ(vfs_.getattr(alice_, &f, &gone).code(), DFS_ERR_STALE) << "remove of the last name";
+    // A subdirectory counts in its parent's nlink, created and removed; creating a file
+    // changes the directory it is made in.
+    dfs_attr_t d1 = attr(d);
+    dfs_fh_t sub = create(alice_, d, "sub", DFS_TYPE_DIR, 0755);
+    EXPECT_EQ(attr(d).nlink, d1.nlink + 1) << "mkdir";
+    dfs_attr_t s0 = attr(sub);
+    create(alice_, sub, "inner", DFS_TYPE_REG, 0644);
+    EXPECT_GT(attr(sub).change, s0.change) << "create in it";
+    ASSERT_TRUE(vfs_.remove(alice_, &sub, "inner", DFS_REMOVE_NONDIR, nullptr).ok());
+    ASSERT_TRUE(vfs_.remove(alice_, &d, "sub", DFS_REMOVE_DIR, nullptr).ok());
+    EXPECT_EQ(attr(d).nlink, d1.nlink) << "rmdir";
+    EXPECT_EQ(vfs_.getattr(alice_, &sub, &gone).code(), DFS_ERR_STALE) << "rmdir: the directory is gone";
 }
 
 TEST_F(VfsTest, TruncateUpReadsZerosAndDownDropsData) {
