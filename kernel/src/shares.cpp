@@ -12,6 +12,12 @@ namespace dfs::kernel {
 
 StoreInstance::~StoreInstance() {
     if (inst_ != nullptr && lib_) {
+        if (cfg_.kind == DFS_PLUGIN_METADATA_STORE) {
+            // Size/mtime updates of UNSTABLE WRITEs still in the cache (meta_cache.hpp).
+            if (Status s = meta_.flushPending(); !s.ok()) {
+                log::warn("shares", "pending_attributes_lost", {{"store", cfg_.name}, {"status", statusName(s.code())}});
+            }
+        }
         lib_->desc().destroy(inst_);
         log::info("shares", "store_closed", {{"kind", kindName(cfg_.kind)}, {"store", cfg_.name}, {"plugin", cfg_.plugin}});
     }

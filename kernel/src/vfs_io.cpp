@@ -240,9 +240,22 @@ Status Vfs::write(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, d
     sa.size = offset + data.len;
     sa.mtime = t;
     // A write by someone other than root clears the set-id bits (POSIX write()).
-    if ((r->attr.mode & 06000) != 0 && r->cred.uid != 0) {
+    bool clearSetId = (r->attr.mode & 06000) != 0 && r->cred.uid != 0;
+    if (clearSetId) {
         sa.mask |= DFS_SET_MODE;
         sa.mode = r->attr.mode & ~06000u;
+    }
+    // UNSTABLE: the new size and mtime stay in the VFS's attribute cache until COMMIT or
+    // the next call that reads or changes the object in the store (meta_cache.hpp); until
+    // COMMIT returns, NFS lets the server lose the data and its size together.
+    if (how == DFS_UNSTABLE && !clearSetId) {
+        dfs_attr_t noted{};
+        if (meta.noteWrite(r->ino, sa.size, t, &noted)) {
+            if (committed != nullptr) {
+                *committed = DFS_UNSTABLE;
+            }
+            return finish(okStatus(), &noted);
+        }
     }
     auto after = meta.setattr(r->ino, sa, t);
     if (!after.ok()) {

@@ -176,6 +176,47 @@ TEST_F(VfsTest, AttributesAreFreshAfterEveryKindOfChange) {
     EXPECT_EQ(vfs_.getattr(alice_, &sub, &gone).code(), DFS_ERR_STALE) << "rmdir: the directory is gone";
 }
 
+// An UNSTABLE WRITE's size and mtime wait in the attribute cache (meta_cache.hpp): every
+// reader through the VFS sees them at once, the store gets them at COMMIT or before
+// anything reads or changes the object there.
+TEST_F(VfsTest, UnstableWriteAttributesReachTheStoreByCommit) {
+    dfs_fh_t f = create(alice_, rw_, "pending", DFS_TYPE_REG, 0644);
+    dfs_attr_t before{};
+    ASSERT_TRUE(vfs_.getattr(alice_, &f, &before).ok());
+    auto r = vfs_.resolve(alice_, &f);
+    ASSERT_TRUE(r.ok());
+    const MetadataStoreClient& store = r->share->meta->meta().client();
+    dfs_stable_t committed = DFS_FILE_SYNC;
+    dfs_wcc_t wcc{};
+    ASSERT_TRUE(vfs_.write(alice_, &f, 100, toBytes(std::string_view("abc")), DFS_UNSTABLE, &committed, &wcc).ok());
+    EXPECT_EQ(committed, DFS_UNSTABLE);
+    ASSERT_TRUE(wcc.have_after);
+    EXPECT_EQ(wcc.after.size, 103u);
+    dfs_attr_t a{};
+    ASSERT_TRUE(vfs_.getattr(alice_, &f, &a).ok());
+    EXPECT_EQ(a.size, 103u) << "GETATTR sees the write at once";
+    EXPECT_EQ(read(alice_, f, 100, 10), "abc");
+    ASSERT_TRUE(store.getattr(a.ino).ok());
+    EXPECT_EQ(store.getattr(a.ino)->size, 0u) << "not in the store before COMMIT";
+    ASSERT_TRUE(vfs_.commit(alice_, &f, 0, 0, nullptr).ok());
+    EXPECT_EQ(store.getattr(a.ino)->size, 103u) << "COMMIT writes it";
+    // A lookup (and a listing) reads the store: pending sizes are written first.
+    ASSERT_TRUE(vfs_.write(alice_, &f, 200, toBytes(std::string_view("x")), DFS_UNSTABLE, &committed, nullptr).ok());
+    dfs_attr_t looked{};
+    ASSERT_TRUE(vfs_.lookup(alice_, &rw_, "pending", nullptr, &looked, nullptr).ok());
+    EXPECT_EQ(looked.size, 201u);
+    // A truncate after pending writes is not undone by them.
+    ASSERT_TRUE(vfs_.write(alice_, &f, 300, toBytes(std::string_view("y")), DFS_UNSTABLE, &committed, nullptr).ok());
+    auto sa = makeStruct<dfs_setattr_t>();
+    sa.mask = DFS_SET_SIZE;
+    sa.size = 10;
+    ASSERT_TRUE(vfs_.setattr(alice_, &f, sa, nullptr, nullptr).ok());
+    ASSERT_TRUE(vfs_.commit(alice_, &f, 0, 0, nullptr).ok());
+    ASSERT_TRUE(vfs_.getattr(alice_, &f, &a).ok());
+    EXPECT_EQ(a.size, 10u);
+    EXPECT_EQ(store.getattr(a.ino)->size, 10u);
+}
+
 TEST_F(VfsTest, TruncateUpReadsZerosAndDownDropsData) {
     dfs_fh_t f = create(alice_, rw_, "t", DFS_TYPE_REG, 0644);
     ASSERT_TRUE(write(alice_, f, 0, "abcdef").ok());
