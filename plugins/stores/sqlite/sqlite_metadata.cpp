@@ -147,11 +147,21 @@ void SqliteMetadataStore::startCheckpointer(ConnectionPtr conn) {
 // Runs on the writer, inside a commit (under writeMutex_), after each transaction.
 int SqliteMetadataStore::walHook(void* self, sqlite3* db, const char* name, int frames) {
     auto* store = static_cast<SqliteMetadataStore*>(self);
+    if (frames < store->walMark_) {
+        store->walMark_ = 0;  // the WAL started over
+    }
+    // Each checkpoint costs two fsyncs (WAL, database). When readers keep one from
+    // resetting the WAL, `frames` stays high; without the mark every later commit would
+    // ask for another. So: one per kCheckpointFrames new frames.
+    if (frames - store->walMark_ < kCheckpointFrames) {
+        return SQLITE_OK;
+    }
+    store->walMark_ = frames;
     if (frames >= kInlineCheckpointFrames) {
         // The thread is not keeping up: bound the WAL here, as SQLite's own
         // autocheckpoint would.
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    } else if (frames >= kCheckpointFrames) {
+    } else {
         {
             std::lock_guard<std::mutex> lock(store->checkpointMu_);
             store->checkpointWanted_ = true;

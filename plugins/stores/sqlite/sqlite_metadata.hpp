@@ -138,6 +138,10 @@ private:
     std::condition_variable checkpointCv_;
     bool checkpointWanted_ = false;
     bool checkpointStop_ = false;
+    // The WAL size (frames) at the last checkpoint asked for, under writeMutex_: the next
+    // is asked for only after kCheckpointFrames more, even when readers kept the last one
+    // from resetting the WAL.
+    int walMark_ = 0;
 };
 
 // The columns loadInode() and lookup read, in the order readInode() expects.
