@@ -107,6 +107,27 @@ private:
     char* data_;
 };
 
+// Offsets 0, block, 2 block, ... for `calls` calls.
+std::function<bool(uint64_t&)> sequential(uint64_t calls, uint64_t block) {
+    return [next = uint64_t{0}, calls, block](uint64_t& off) mutable {
+        if (next >= calls) {
+            return false;
+        }
+        off = next++ * block;
+        return true;
+    };
+}
+
+// The large file seqwrite left at the export's root: its handle and size; false with
+// `error` when it is missing.
+bool findDataFile(Connection& conn, const Options& opt, FileHandle& file, uint64_t& size, std::string& error) {
+    if (!lookup(conn, conn.root(), opt.fileName, file, &size, error)) {
+        error += " (run seqwrite first)";
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 Result runSeqWrite(const Options& opt) {
@@ -123,14 +144,7 @@ Result runSeqWrite(const Options& opt) {
     uint64_t block = std::min(opt.block, conn->writeMax());
     uint64_t calls = opt.fileSize / block;
     DataPipeline p(*conn, file, true, block, opt.depth);
-    uint64_t next = 0;
-    p.nextOffset = [&](uint64_t& off) {
-        if (next >= calls) {
-            return false;
-        }
-        off = next++ * block;
-        return true;
-    };
+    p.nextOffset = sequential(calls, block);
     auto start = Clock::now();
     auto deadline = start + secondsToDuration(opt.maxSeconds);
     std::string loopError;
@@ -158,8 +172,8 @@ Result runSeqRead(const Options& opt) {
     }
     FileHandle file;
     uint64_t size = 0;
-    if (!lookup(*conn, conn->root(), opt.fileName, file, &size, error)) {
-        return failed(r, error + " (run seqwrite first)");
+    if (!findDataFile(*conn, opt, file, size, error)) {
+        return failed(r, error);
     }
     uint64_t block = std::min(opt.block, conn->readMax());
     uint64_t calls = std::min(opt.fileSize, size) / block;
@@ -167,14 +181,7 @@ Result runSeqRead(const Options& opt) {
         return failed(r, opt.fileName + " is smaller than one block (run seqwrite first)");
     }
     DataPipeline p(*conn, file, false, block, opt.depth);
-    uint64_t next = 0;
-    p.nextOffset = [&](uint64_t& off) {
-        if (next >= calls) {
-            return false;
-        }
-        off = next++ * block;
-        return true;
-    };
+    p.nextOffset = sequential(calls, block);
     auto start = Clock::now();
     auto deadline = start + secondsToDuration(opt.maxSeconds);
     std::string loopError;
@@ -196,8 +203,8 @@ Result runRandom(const Options& opt, bool write) {
     }
     FileHandle file;
     uint64_t size = 0;
-    if (!lookup(*conn, conn->root(), opt.fileName, file, &size, error)) {
-        return failed(r, error + " (run seqwrite first)");
+    if (!findDataFile(*conn, opt, file, size, error)) {
+        return failed(r, error);
     }
     uint64_t slots = std::min(opt.fileSize, size) / opt.ioSize;
     if (slots == 0) {
