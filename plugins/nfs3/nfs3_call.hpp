@@ -56,6 +56,16 @@ public:
     uint32_t status() const { return status_; }
 
     void putAttr(const dfs_attr_t& a) { encodePostOpAttr(out_, a, fsid()); }
+    // The opening of FSINFO and PATHCONF results: the object's status and post-op
+    // attributes. True when the object was found (the caller writes the rest).
+    bool putObjectStatus(const dfs_fh_t& fh) {
+        setPrimary(&fh);
+        dfs_attr_t attr = makeStruct<dfs_attr_t>();
+        dfs_err_t e = vfs().getattr(ctx(), cred(), &fh, &attr);
+        putStatus(toNfsStat3(e.code));
+        putAttr(attr);
+        return e.code == DFS_OK;
+    }
     void putWcc(const dfs_wcc_t& w) { encodeWcc(out_, w, fsid()); }
 
 private:

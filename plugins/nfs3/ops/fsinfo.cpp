@@ -15,12 +15,7 @@ Outcome nfsFsinfo(Call& c) {
     if (!decodeFhArgs(c.args(), a)) {
         return Outcome::kGarbage;
     }
-    c.setPrimary(&a.fh);
-    dfs_attr_t attr = noAttr();
-    dfs_err_t e = c.vfs().getattr(c.ctx(), c.cred(), &a.fh, &attr);
-    c.putStatus(toNfsStat3(e.code));
-    c.putAttr(attr);
-    if (e.code == DFS_OK) {
+    if (c.putObjectStatus(a.fh)) {
         const Settings& s = c.settings();
         xdr::Writer& w = c.out();
         w.u32(s.rtmax);  // rtmax
