@@ -25,6 +25,7 @@ bool blockedBy(const RangeLockList& ranges, const LockOwner& owner, const LockRe
 }  // namespace
 
 void LockManager::flush(Deferred& d) {
+    settleClients();
     for (auto& fn : d) {
         sched_.post(std::move(fn));
     }
@@ -224,8 +225,9 @@ Status LockManager::unlock(const FileKey& file, const LockOwner& owner, const By
         if (it == files_.end()) {
             return styleOf(owner.protocol) == LockStyle::windows ? lockError(LockFault::notLocked) : okStatus();
         }
-        s = it->second.ranges.unlock(owner, range);
-        if (s) {
+        bool changed = false;
+        s = it->second.ranges.unlock(owner, range, &changed);
+        if (changed) {  // releasing nothing (a whole-file UNLOCK at close) writes nothing
             persistOwner(file, owner);
             wakeWaiters(file, d);
         }

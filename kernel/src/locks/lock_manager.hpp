@@ -17,6 +17,7 @@
 #include "open_rules.hpp"
 #include "range_lock.hpp"
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -233,6 +234,7 @@ private:
     // All below run with mutex_ held.
     Result<Initiated> lockLocked(const LockRequest& req, LockCompletion done, uint64_t ticket, Deferred& d);
     Status closeShareLocked(uint64_t shareId);
+    Result<LeaseInfo> grantLeaseLocked(const LeaseRequest& req);  // takes the mutex itself
     Result<OpenGranted> openLocked(const ShareRequest& req, OpenCompletion done, uint64_t ticket, Deferred& d);
     Status admitLocked(const LockOwner& owner, bool reclaim) const;
     bool waiterConflict(const FileState& fs, const LockRequest& req, size_t before) const;
@@ -245,6 +247,9 @@ private:
     void removeLeaseLocked(FileState& fs, std::map<uint64_t, Lease>::iterator it);
     void persistOwner(const FileKey& file, const LockOwner& owner);
     void noteClient(const ClientKey& c);
+    // Outside the mutex: waits until every client record noted so far is committed.
+    // Called by flush(), so before any answer or completion of the call that noted it.
+    void settleClients();
     void noteReclaimed(const ReclaimKey& k);
     void maybeEndGrace();
     void endGraceLocked();
@@ -270,6 +275,8 @@ private:
 
     bool grace_ = false;
     bool fullGrace_ = false;  // after a crash: no early end
+    std::atomic<uint64_t> clientSeq_{0};         // newest client record queued
+    std::atomic<uint64_t> clientSeqSettled_{0};  // every record up to this one is committed
     uint64_t graceTimer_ = 0;
     std::map<ClientKey, std::set<ReclaimKey>> outstanding_;  // what each client may still reclaim
 };

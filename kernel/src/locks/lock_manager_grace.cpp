@@ -150,8 +150,24 @@ void LockManager::noteClient(const ClientKey& c) {
     if (store_ == nullptr || !persistedClients_.insert(c).second) {
         return;
     }
-    if (!store_->putClient(c)) {
-        log::warn("locks", "persist_failed", {{"what", "client"}, {"client", c.clientId}});
+    // Only queued here, under the manager's mutex: settleClients() waits for the commit
+    // once the mutex is dropped, before the grant is answered.
+    uint64_t seq = store_->putClient(c);
+    uint64_t prev = clientSeq_.load();
+    while (prev < seq && !clientSeq_.compare_exchange_weak(prev, seq)) {
+    }
+}
+
+void LockManager::settleClients() {
+    uint64_t want = clientSeq_.load();
+    if (store_ == nullptr || want <= clientSeqSettled_.load()) {
+        return;
+    }
+    if (!store_->waitFor(want)) {
+        log::warn("locks", "persist_failed", {{"what", "client"}});
+    }
+    uint64_t prev = clientSeqSettled_.load();
+    while (prev < want && !clientSeqSettled_.compare_exchange_weak(prev, want)) {
     }
 }
 

@@ -122,6 +122,12 @@ Status LockManager::closeShareLocked(uint64_t shareId) {
 }
 
 Result<LeaseInfo> LockManager::grantLease(const LeaseRequest& req) {
+    Result<LeaseInfo> r = grantLeaseLocked(req);
+    settleClients();
+    return r;
+}
+
+Result<LeaseInfo> LockManager::grantLeaseLocked(const LeaseRequest& req) {
     if (req.level == kLeaseNone || !validLeaseLevel(req.level)) {
         return makeError(DFS_ERR_INVAL);
     }

@@ -194,8 +194,8 @@ Status LockStore::flush() {
     return waitFor(seq);
 }
 
-Status LockStore::putClient(const ClientKey& c) {
-    return waitFor(enqueue([&](Batch& b) { b.clients[c] = true; }));
+uint64_t LockStore::putClient(const ClientKey& c) {
+    return enqueue([&](Batch& b) { b.clients[c] = true; });
 }
 
 void LockStore::removeClient(const ClientKey& c) {

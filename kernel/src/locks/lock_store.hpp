@@ -65,8 +65,11 @@ public:
     // ends): what is reclaimed is written again as it is granted.
     Status clearLocks();
 
-    // Waits for the commit (see above).
-    Status putClient(const ClientKey& c);
+    // Queues a client's record; returns the sequence to waitFor() before the client's
+    // first grant is answered (see above).
+    uint64_t putClient(const ClientKey& c);
+    // Returns once the batch `seq` (from putClient) is committed: its write status.
+    Status waitFor(uint64_t seq);
     // Queued; the writer logs a failure (persist_failed).
     void removeClient(const ClientKey& c);
     // Replaces the stored locks of one owner on one file with `locks`.
@@ -91,7 +94,6 @@ private:
     // Queues under the mutex; returns the batch's sequence number.
     template <typename F>
     uint64_t enqueue(F&& change);
-    Status waitFor(uint64_t seq);
 
     StateDb& db_;
     std::mutex mutex_;

@@ -126,15 +126,29 @@ void RangeLockList::grant(const FileKey& file, const LockOwner& owner, const Byt
     locks_ = std::move(next);
 }
 
-Status RangeLockList::unlock(const LockOwner& owner, const ByteRange& range) {
+Status RangeLockList::unlock(const LockOwner& owner, const ByteRange& range, bool* changed) {
+    if (changed != nullptr) {
+        *changed = false;
+    }
     if (styleOf(owner.protocol) == LockStyle::windows) {
         for (auto it = locks_.begin(); it != locks_.end(); ++it) {
             if (it->owner == owner && it->range == range) {
                 locks_.erase(it);
+                if (changed != nullptr) {
+                    *changed = true;
+                }
                 return okStatus();
             }
         }
         return lockError(LockFault::notLocked);
+    }
+    bool any = std::any_of(locks_.begin(), locks_.end(),
+                           [&](const RangeLock& l) { return l.owner == owner && l.range.overlaps(range); });
+    if (!any) {
+        return okStatus();  // POSIX: unlocking what is not locked is not an error
+    }
+    if (changed != nullptr) {
+        *changed = true;
     }
     std::vector<RangeLock> next;
     next.reserve(locks_.size() + 1);
