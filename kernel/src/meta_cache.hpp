@@ -185,7 +185,6 @@ public:
         }
         return client_.sync();
     }
-    Status getVerifier(uint64_t ino, uint8_t v[8]) const { return client_.getVerifier(ino, v); }
 
 private:
     // Bounds the cache; past it, it starts over empty.

@@ -206,11 +206,7 @@ bool Server::start(std::string& error) {
         error = "state database: " + error;
         return false;
     }
-    lockStore_ = std::make_unique<locks::LockStore>(*state_);
-    if (Status s = lockStore_->init(); !s.ok()) {
-        error = std::string("lock tables in the state database: ") + statusName(s.code());
-        return false;
-    }
+    lockStore_ = std::make_unique<locks::LockStore>(*state_);  // LockManager::start() creates its tables
     lockScheduler_ = locks::makeRuntimeScheduler(*runtime_);
     locks::LockManagerConfig lc;
     lc.graceMs = uint64_t{cfg.locks.graceSeconds} * 1000;
@@ -221,10 +217,7 @@ bool Server::start(std::string& error) {
         error = std::string("lock manager: ") + statusName(s.code());
         return false;
     }
-    services_->locks = locks_.get();
-    if (locks_->inGrace()) {
-        log::info("locks", "grace_started", {{"seconds", std::to_string(cfg.locks.graceSeconds)}});
-    }
+    services_->locks = locks_.get();  // LockManager::start() logs a grace period it begins
     plugins_ = std::make_unique<PluginRegistry>(services_.get());
     shares_ = std::make_unique<ShareRegistry>(*plugins_, state_.get(), services_.get(), dataDir_);
     vfs_ = std::make_unique<Vfs>(*shares_);

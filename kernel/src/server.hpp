@@ -61,8 +61,6 @@ public:
 
     Vfs& vfs();
     ShareRegistry& shares();
-    rpc::RpcServer* rpcServer() { return rpc_.get(); }
-    locks::LockManager* lockManager() { return locks_.get(); }
     const Config& config() const { return config_; }
     std::vector<std::string> pluginDirs() const;
 

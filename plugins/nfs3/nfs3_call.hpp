@@ -41,7 +41,6 @@ public:
     xdr::Writer& out() { return out_; }
     // Starts over in the buffer already obtained (an error after a partial encode).
     void restart() { out_ = xdr::Writer(buf_); }
-    dfs_buf_t buffer() const { return buf_; }
 
     // The handle whose share gives fsid for the reply's attributes; every object of one
     // call is on one share (cross-share LINK and RENAME fail with XDEV).

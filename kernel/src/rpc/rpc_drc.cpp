@@ -36,7 +36,6 @@ Drc::Lookup Drc::begin(const DrcKey& key, std::vector<uint8_t>& reply) {
         if (!it->second.done) {
             return Lookup::inProgress;
         }
-        ++hits_;
         reply = it->second.reply;
         return Lookup::replay;
     }

@@ -43,7 +43,6 @@ public:
     void abandon(const DrcKey& key);
 
     size_t entries() const;
-    uint64_t hits() const { return hits_; }
 
 private:
     struct Entry {
@@ -59,7 +58,6 @@ private:
     size_t bytes_ = 0;
     size_t maxEntries_;
     size_t maxBytes_;
-    uint64_t hits_ = 0;
 };
 
 }  // namespace dfs::kernel::rpc

@@ -16,7 +16,6 @@ public:
     explicit SystemRpcbind(std::string socketPath, uint32_t timeoutMs = 2000)
         : path_(std::move(socketPath)), timeoutMs_(timeoutMs) {}
 
-    const std::string& socketPath() const { return path_; }
     // RPCBPROC_NULL: true when an rpcbind answers on the socket.
     bool ping();
     // RPCBPROC_SET of prog/vers on `netid` ("tcp", "udp", "tcp6", "udp6") at the universal

@@ -112,8 +112,6 @@ public:
     // The local address a call arrived on (numeric), for rpcbind's universal addresses.
     std::string localAddressOf(void* token) const;
     uint32_t portmapPort() const { return portmapPort_; }
-    // True when programs are registered with the host's rpcbind (no built-in one).
-    bool usesSystemRpcbind() const { return system_ != nullptr; }
 
     // Entry points for listeners (I/O threads).
     void onRecord(const std::shared_ptr<class Sender>& from, std::shared_ptr<Bytes> record);

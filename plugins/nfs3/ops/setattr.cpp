@@ -11,26 +11,16 @@ Outcome nfsSetattr(Call& c) {
         return Outcome::kGarbage;
     }
     c.setPrimary(&a.fh);
-    dfs_wcc_t wcc = noWcc();
     if (!a.attr.valid) {
         // A client time with nanoseconds past a second: the object stays as it is.
-        dfs_attr_t now = noAttr();
-        if (c.vfs().getattr(c.ctx(), c.cred(), &a.fh, &now).code == DFS_OK) {
-            wcc.have_after = 1;
-            wcc.after = now;
-        }
         c.putStatus(NFS3ERR_INVAL);
-        c.putWcc(wcc);
+        c.putWcc(wccUnchanged(c, a.fh));
         return Outcome::kReplied;
     }
+    // The VFS fills wcc.after on every refusal it can (ROFS, NOT_SYNC, a store error);
+    // only an unresolvable handle leaves it empty, and then there is nothing to read.
+    dfs_wcc_t wcc = noWcc();
     dfs_err_t e = c.vfs().setattr(c.ctx(), c.cred(), &a.fh, &a.attr.sa, a.guard ? &a.guardCtime : nullptr, &wcc);
-    if (e.code != DFS_OK && wcc.have_after == 0) {
-        // The VFS answers a failed guard or a read-only share before it reads the object
-        // again; the client still gets its current attributes.
-        dfs_wcc_t now = wccUnchanged(c, a.fh);
-        wcc.have_after = now.have_after;
-        wcc.after = now.after;
-    }
     c.putStatus(toNfsStat3(e.code));
     c.putWcc(wcc);
     return Outcome::kReplied;
