@@ -130,8 +130,15 @@ public:
             auto a = client_.setattr(ino, sa, p.mtime);
             if (a.ok()) {
                 offer(*a, gen);
-            } else if (a.code() != DFS_ERR_STALE) {
-                result = a.error();  // (a removed object has nothing left to update)
+            } else if (a.code() != DFS_ERR_STALE) {  // (a removed object has nothing left to update)
+                result = a.error();
+                // Not written: it stays pending, so the next COMMIT tries again and reports
+                // the failure rather than finding nothing to do.
+                std::lock_guard<std::mutex> g(mu_);
+                Pending& q = pending_[ino];
+                q.size = std::max(q.size, p.size);
+                q.mtime = later(q.mtime, p.mtime);
+                havePending_.store(true);
             }
         }
         return result;
