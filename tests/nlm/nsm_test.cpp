@@ -96,6 +96,60 @@ TEST_F(NsmTest, StatMonUnmonAnswerTheStateNumber) {
     EXPECT_EQ(r->acceptStat, 3u);
 }
 
+TEST_F(NsmTest, UnmonDropsOnlyTheCallersRegistrations) {
+    // SM_MON args for `name` with my_id proc `proc` (16 or 17: two callers' callbacks).
+    auto mon = [](const std::string& name, uint32_t proc, bool withPriv) {
+        std::vector<uint8_t> b(256);
+        xdr::Writer w(b.data(), b.size());
+        w.var(name);
+        w.var("localhost");
+        w.u32(100021);
+        w.u32(4);
+        w.u32(proc);
+        if (withPriv) {
+            w.fixed(std::string(16, 'p'));
+        }
+        return bytesOf(b, w);
+    };
+    auto stateFile = [&] { return dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state"); };
+    // Names are kept hex-encoded in the state file.
+    auto hex = [](const std::string& n) {
+        std::string out;
+        for (unsigned char ch : n) {
+            const char* d = "0123456789abcdef";
+            out += d[ch >> 4];
+            out += d[ch & 15];
+        }
+        return "host " + out + " ";
+    };
+    for (const char* h : {"monx", "mony"}) {
+        ASSERT_TRUE(rawCall(1, 2, mon(h, 16, true), kNsm));  // SM_MON by caller 16
+    }
+    ASSERT_TRUE(rawCall(1, 2, mon("monx", 17, true), kNsm));  // and by caller 17
+    std::string f = createFile("held");
+    ASSERT_EQ(lock(kA, f, {0, 1}, true), NLM4_GRANTED);  // NLM monitors hostA itself
+    ASSERT_NE(stateFile().find(hex("hostA")), std::string::npos) << stateFile();
+    // SM_UNMON of monx by caller 16: caller 17 still wants it.
+    auto r = rawCall(1, 3, mon("monx", 16, false), kNsm);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->acceptStat, 0u);
+    EXPECT_NE(stateFile().find(hex("monx")), std::string::npos) << stateFile();
+    // SM_UNMON of hostA by anyone: NLM still holds state for it.
+    ASSERT_TRUE(rawCall(1, 3, mon("hostA", 16, false), kNsm));
+    EXPECT_NE(stateFile().find(hex("hostA")), std::string::npos) << stateFile();
+    // SM_UNMON_ALL by caller 16: mony (only 16's) goes; monx (17's) and hostA (NLM's) stay.
+    std::vector<uint8_t> a(64);
+    xdr::Writer aw(a.data(), a.size());
+    myId(aw);
+    r = rawCall(1, 4, bytesOf(a, aw), kNsm);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->acceptStat, 0u);
+    std::string after = stateFile();
+    EXPECT_EQ(after.find(hex("mony")), std::string::npos) << after;
+    EXPECT_NE(after.find(hex("monx")), std::string::npos) << after;
+    EXPECT_NE(after.find(hex("hostA")), std::string::npos) << after;
+}
+
 TEST_F(NsmTest, RebootNoticeReleasesTheClientsLocks) {
     std::string f = createFile("notify");
     ASSERT_EQ(lock(kA, f, {0, 10}, true), NLM4_GRANTED);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "nlm_call.hpp"
+#include "nsm/nsm_xdr.hpp"
 
 namespace dfs::nlm {
 
@@ -22,6 +23,8 @@ Outcome nlmFreeAll(Call& c);
 Outcome nlmResult(Call& c);
 
 // NSM (nsm/ops/<proc>.cpp, XNFS chapter 11).
+// The SM_MON caller a my_id names: the call's address and the procedure to call back.
+nsm::Registration callerOf(const Call& c, const nsm::MyId& id);
 Outcome nsmNull(Call& c);
 Outcome nsmStat(Call& c);
 Outcome nsmMon(Call& c);

@@ -18,6 +18,11 @@
 namespace dfs::nsm {
 namespace {
 
+// One caller of SM_MON: its address and the procedure it asked to be called back at.
+bool sameCaller(const Registration& a, const Registration& b) {
+    return a.callerAddress == b.callerAddress && a.prog == b.prog && a.vers == b.vers && a.proc == b.proc;
+}
+
 constexpr const char* kMagic = "dittofs-nsm 1";
 
 // Names come from clients: hex keeps any byte out of the file's syntax.
@@ -176,10 +181,7 @@ void Monitor::monitor(std::string_view name, std::string_view address, bool byNl
     }
     if (reg != nullptr) {
         // One registration per caller and procedure: a repeated SM_MON replaces its priv.
-        std::erase_if(h.registrations, [&](const Registration& r) {
-            return r.callerAddress == reg->callerAddress && r.prog == reg->prog && r.vers == reg->vers &&
-                   r.proc == reg->proc;
-        });
+        std::erase_if(h.registrations, [&](const Registration& r) { return sameCaller(r, *reg); });
         h.registrations.push_back(*reg);
     }
     hosts_[h.name] = h;
@@ -199,9 +201,28 @@ bool Monitor::unmonitor(std::string_view name) {
     return found;
 }
 
-void Monitor::unmonitorAll() {
+void Monitor::unregister(std::string_view name, const Registration& caller) {
     std::lock_guard<std::mutex> g(mu_);
-    std::erase_if(hosts_, [](const auto& kv) { return !kv.second.byNlm; });
+    auto it = hosts_.find(std::string(name));
+    if (it == hosts_.end()) {
+        return;
+    }
+    std::erase_if(it->second.registrations, [&](const Registration& r) { return sameCaller(r, caller); });
+    if (!it->second.byNlm && it->second.registrations.empty()) {
+        hosts_.erase(it);
+    }
+    std::string why;
+    if (!saveLocked(why)) {
+        host_.warn("event=nsm_save_failed reason=\"" + why + "\"");
+    }
+}
+
+void Monitor::unregisterAll(const Registration& caller) {
+    std::lock_guard<std::mutex> g(mu_);
+    for (auto it = hosts_.begin(); it != hosts_.end();) {
+        std::erase_if(it->second.registrations, [&](const Registration& r) { return sameCaller(r, caller); });
+        it = !it->second.byNlm && it->second.registrations.empty() ? hosts_.erase(it) : std::next(it);
+    }
     std::string why;
     if (!saveLocked(why)) {
         host_.warn("event=nsm_save_failed reason=\"" + why + "\"");

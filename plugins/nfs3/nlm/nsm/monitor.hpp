@@ -71,9 +71,13 @@ public:
     const std::string& myName() const { return myName_; }
 
     void monitor(std::string_view name, std::string_view address, bool byNlm, const Registration* reg = nullptr);
+    // FREE_ALL: forgets the host and every registration for it.
     bool unmonitor(std::string_view name);
-    // SM_UNMON_ALL: forgets the hosts added by SM_MON (NLM's own stay).
-    void unmonitorAll();
+    // SM_UNMON: drops `caller`'s registration (address, prog, vers, proc) for `name`; the
+    // host stays while NLM holds state for it or other callers are registered.
+    void unregister(std::string_view name, const Registration& caller);
+    // SM_UNMON_ALL: drops `caller`'s registrations for every host, likewise.
+    void unregisterAll(const Registration& caller);
     // The host `name`, whose notice came from `address`, rebooted: forgets it and returns
     // every name under which it may hold locks (`name`, and `address` if a host locked
     // under that name).

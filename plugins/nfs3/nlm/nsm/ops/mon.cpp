@@ -8,17 +8,22 @@
 
 namespace dfs::nlm {
 
+nsm::Registration callerOf(const Call& c, const nsm::MyId& id) {
+    nsm::Registration reg;
+    reg.callerAddress = std::string(c.clientAddr());
+    reg.myName = std::string(id.myName);
+    reg.prog = id.prog;
+    reg.vers = id.vers;
+    reg.proc = id.proc;
+    return reg;
+}
+
 Outcome nsmMon(Call& c) {
     nsm::Mon a;
     if (!nsm::decodeMon(c.args(), a)) {
         return Outcome::kGarbage;
     }
-    nsm::Registration reg;
-    reg.callerAddress = std::string(c.clientAddr());
-    reg.myName = std::string(a.id.myId.myName);
-    reg.prog = a.id.myId.prog;
-    reg.vers = a.id.myId.vers;
-    reg.proc = a.id.myId.proc;
+    nsm::Registration reg = callerOf(c, a.id.myId);
     reg.priv = std::string(a.priv);
     c.inst().monitor().monitor(a.id.monName, a.id.monName, false, &reg);
     c.out().u32(nsm::kStatSucc);

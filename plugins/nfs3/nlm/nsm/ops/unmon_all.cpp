@@ -1,5 +1,6 @@
-// SM_UNMON_ALL: XNFS 11.3.5. Stops monitoring every host added by SM_MON; the hosts NLM
-// monitors for its own locks stay. Answers the state number.
+// SM_UNMON_ALL: XNFS 11.3.5. Drops every registration of this caller (its address and
+// my_id); other callers' registrations stay, and so do the hosts NLM monitors for its own
+// locks. Answers the state number.
 #include "../../nlm_ops.hpp"
 #include "../nsm_xdr.hpp"
 
@@ -10,7 +11,7 @@ Outcome nsmUnmonAll(Call& c) {
     if (!nsm::decodeMyId(c.args(), a)) {
         return Outcome::kGarbage;
     }
-    c.inst().monitor().unmonitorAll();
+    c.inst().monitor().unregisterAll(callerOf(c, a));
     c.out().i32(c.inst().monitor().state());
     return Outcome::kReplied;
 }
