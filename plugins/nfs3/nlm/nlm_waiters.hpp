@@ -59,6 +59,12 @@ public:
     // CANCEL: drops the oldest matching blocked request (a granted one whose callback is
     // still unanswered is unlocked). True if one was found.
     bool cancel(const BlockedRequest& desc);
+    // True while any blocked request or callback is outstanding (a cheap test before
+    // building a request to cancel).
+    bool any() {
+        std::lock_guard<std::mutex> g(mu_);
+        return !entries_.empty();
+    }
     // FREE_ALL / reboot: forgets the client's callbacks (the manager already released
     // its locks and waiters).
     void forgetClient(std::string_view callerName);

@@ -18,8 +18,10 @@ Outcome nlmUnlock(Call& c) {
         encodeRes(c.out(), a.cookie, c.wireStat(NLM4_STALE_FH));
         return Outcome::kReplied;
     }
-    for (bool exclusive : {false, true}) {
-        (void)c.inst().waiters().cancel(c.blocked(a.cookie, exclusive, a.lock));
+    if (c.inst().waiters().any()) {
+        for (bool exclusive : {false, true}) {
+            (void)c.inst().waiters().cancel(c.blocked(a.cookie, exclusive, a.lock));
+        }
     }
     dfs_err_t e = c.locks().unlock(c.ctx(), c.cred(), &la);
     encodeRes(c.out(), a.cookie, c.wireStat(toNlm4Stat(e)));
