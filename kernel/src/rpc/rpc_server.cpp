@@ -26,7 +26,7 @@ struct PendingCall {
     std::string clientAddr;
     dfs_rpc_call_t call{};
     std::shared_ptr<Bytes> reply;
-    bool replied = false;
+    std::atomic<bool> replied{false};  // exactly one reply: the first exchange(true) wins
     bool useDrc = false;
     DrcKey drcKey;
     void* owner = nullptr;
@@ -331,10 +331,10 @@ std::string RpcServer::localAddressOf(void* token) const {
     return c == nullptr ? std::string() : c->from->localAddress();
 }
 
-void RpcServer::sendError(const std::shared_ptr<Sender>& to, const std::vector<uint8_t>& header) {
-    auto buf = std::make_shared<Bytes>(4 + header.size());
-    std::memcpy(buf->data() + 4, header.data(), header.size());
-    to->send(buf, 4, header.size());
+void RpcServer::sendError(const std::shared_ptr<Sender>& to, const uint8_t* header, size_t len) {
+    auto buf = std::make_shared<Bytes>(4 + len);
+    std::memcpy(buf->data() + 4, header, len);
+    to->send(buf, 4, len);
 }
 
 void RpcServer::onRecord(const std::shared_ptr<Sender>& from, std::shared_ptr<Bytes> record) {
@@ -350,25 +350,22 @@ void RpcServer::onRecord(const std::shared_ptr<Sender>& from, std::shared_ptr<By
         from->callDone();
         return;
     }
-    std::vector<uint8_t> hdr(kMaxReplyHeader);
+    uint8_t hdr[kMaxReplyHeader];
     if (d == DecodeResult::badHeader) {
         log::warn("rpc", "garbage_header", {{"client", from->peerAddress()}, {"xid", std::to_string(*xid)}});
-        hdr.resize(encodeAccepted(hdr.data(), *xid, DFS_RPC_GARBAGE_ARGS));
-        sendError(from, hdr);
+        sendError(from, hdr, encodeAccepted(hdr, *xid, DFS_RPC_GARBAGE_ARGS));
         from->callDone();
         return;
     }
     if (call->header.rpcvers != kRpcVersion) {
-        hdr.resize(encodeRpcMismatch(hdr.data(), call->header.xid));
-        sendError(from, hdr);
+        sendError(from, hdr, encodeRpcMismatch(hdr, call->header.xid));
         from->callDone();
         return;
     }
     auto task = [this, call] { execute(call); };
     if (runtime_.workers().post(task) != WorkerPool::PostResult::ok) {
         log::warn("rpc", "overloaded", {{"client", from->peerAddress()}, {"xid", std::to_string(call->header.xid)}});
-        hdr.resize(encodeAccepted(hdr.data(), call->header.xid, DFS_RPC_SYSTEM_ERR));
-        sendError(from, hdr);
+        sendError(from, hdr, encodeAccepted(hdr, call->header.xid, DFS_RPC_SYSTEM_ERR));
         from->callDone();
     }
 }
@@ -376,10 +373,9 @@ void RpcServer::onRecord(const std::shared_ptr<Sender>& from, std::shared_ptr<By
 void RpcServer::execute(const std::shared_ptr<PendingCall>& call) {
     const CallHeader& h = call->header;
     const auto& from = call->from;
-    std::vector<uint8_t> hdr(kMaxReplyHeader);
+    uint8_t hdr[kMaxReplyHeader];  // error replies only
     auto fail = [&](size_t n) {
-        hdr.resize(n);
-        sendError(from, hdr);
+        sendError(from, hdr, n);
         from->callDone();
     };
     // 1. The credential, through the auth plugin of its flavour.
@@ -417,7 +413,7 @@ void RpcServer::execute(const std::shared_ptr<PendingCall>& call) {
             if (reg) {
                 finishCall(call.get());
             }
-            return fail(encodeAuthError(hdr.data(), h.xid, kAuthBadCred));
+            return fail(encodeAuthError(hdr, h.xid, kAuthBadCred));
         }
         call->cred.flavor = static_cast<dfs_flavor_t>(h.credFlavor);
         call->cred.uid = call->cred.gid = 65534;
@@ -430,16 +426,16 @@ void RpcServer::execute(const std::shared_ptr<PendingCall>& call) {
             if (reg) {
                 finishCall(call.get());
             }
-            return fail(encodeAuthError(hdr.data(), h.xid, e.code == DFS_ERR_INVAL ? kAuthBadCred : kAuthRejectedCred));
+            return fail(encodeAuthError(hdr, h.xid, e.code == DFS_ERR_INVAL ? kAuthBadCred : kAuthRejectedCred));
         }
     }
     call->cred.client_addr = toC(call->clientAddr);
     // 2. The program and version.
     if (!reg) {
         if (low > high) {
-            return fail(encodeAccepted(hdr.data(), h.xid, DFS_RPC_PROG_UNAVAIL));
+            return fail(encodeAccepted(hdr, h.xid, DFS_RPC_PROG_UNAVAIL));
         }
-        return fail(encodeAccepted(hdr.data(), h.xid, DFS_RPC_PROG_MISMATCH, low, high));
+        return fail(encodeAccepted(hdr, h.xid, DFS_RPC_PROG_MISMATCH, low, high));
     }
     call->owner = reg->owner;
     // 3. Retransmissions of non-idempotent procedures.
@@ -484,27 +480,17 @@ void RpcServer::execute(const std::shared_ptr<PendingCall>& call) {
     } catch (...) {
         log::error("rpc", "dispatch_exception", {{"program", reg->name}});
     }
-    if (e.code != DFS_OK && e.code != DFS_PENDING) {
-        std::lock_guard<std::mutex> g(mutex_);
-        bool replied = call->replied;
-        if (!replied) {
-            call->replied = true;
+    if (e.code != DFS_OK && e.code != DFS_PENDING && !call->replied.exchange(true)) {
+        // The plugin gave up without answering: SYSTEM_ERR, never silence.
+        log::warn("rpc", "no_reply", {{"program", reg->name}, {"proc", std::to_string(h.proc)},
+                                      {"status", statusName(e.code)}});
+        if (call->useDrc) {
+            drc_.abandon(call->drcKey);
         }
-        if (!replied) {
-            // The plugin gave up without answering: SYSTEM_ERR, never silence.
-            log::warn("rpc", "no_reply", {{"program", reg->name}, {"proc", std::to_string(h.proc)},
-                                          {"status", statusName(e.code)}});
-            if (call->useDrc) {
-                drc_.abandon(call->drcKey);
-            }
-            hdr.resize(encodeAccepted(hdr.data(), h.xid, DFS_RPC_SYSTEM_ERR));
-            sendError(from, hdr);
-            from->callDone();
-            auto keep = std::move(call->self);
-            if (--inFlight_[call->owner] == 0) {
-                drained_.notify_all();
-            }
-        }
+        sendError(from, hdr, encodeAccepted(hdr, h.xid, DFS_RPC_SYSTEM_ERR));
+        from->callDone();
+        auto keep = std::move(call->self);
+        finishCall(call.get());
     }
 }
 
@@ -529,12 +515,8 @@ dfs_err_t RpcServer::replySend(void* token, dfs_rpc_accept_stat_t stat, uint64_t
     if (c == nullptr) {
         return dfs_err_t{DFS_ERR_INVAL, 0};
     }
-    {
-        std::lock_guard<std::mutex> g(mutex_);
-        if (c->replied) {
-            return dfs_err_t{DFS_ERR_INVAL, 0};  // a second reply to one call
-        }
-        c->replied = true;
+    if (c->replied.exchange(true)) {
+        return dfs_err_t{DFS_ERR_INVAL, 0};  // a second reply to one call
     }
     std::shared_ptr<PendingCall> keep = std::move(c->self);
     if (!c->reply) {
