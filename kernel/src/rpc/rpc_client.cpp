@@ -26,8 +26,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using asio::ip::udp;
 
-constexpr uint32_t kPortmapProg = 100000;
-constexpr uint32_t kPmapGetport = 3;
 constexpr size_t kMaxReply = 1u << 20;
 
 // One call in flight; owns its socket and deadline, delivers `done` once.
@@ -221,7 +219,7 @@ void RpcClient::call(const CallTarget& target, const CallAuth& auth, std::string
     CallTarget pm = target;
     pm.transport = DFS_RPC_UDP;
     pm.port = portmapPort_;
-    pm.prog = kPortmapProg;
+    pm.prog = kPortmapProgram;
     pm.vers = 2;
     pm.proc = kPmapGetport;
     pm.timeoutMs = std::min<uint32_t>(target.timeoutMs, 5000);
@@ -229,7 +227,7 @@ void RpcClient::call(const CallTarget& target, const CallAuth& auth, std::string
     xdr::Writer w(q, sizeof q);
     w.u32(target.prog);
     w.u32(target.vers);
-    w.u32(target.transport == DFS_RPC_TCP ? 6 : 17);
+    w.u32(target.transport == DFS_RPC_TCP ? kIpProtoTcp : kIpProtoUdp);
     w.u32(0);
     std::string query(reinterpret_cast<char*>(q), w.size());
     send(pm, CallAuth{false}, std::move(query),

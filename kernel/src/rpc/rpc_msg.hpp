@@ -63,6 +63,23 @@ struct CallAuth {
 std::string encodeCall(uint32_t xid, uint32_t prog, uint32_t vers, uint32_t proc, const CallAuth& auth,
                        std::string_view args);
 
+// The portmapper / rpcbind program (RFC 1833): the built-in one answers it, the RPC
+// client asks it (GETPORT), the host's rpcbind is registered with (SET/UNSET).
+inline constexpr uint32_t kPortmapProgram = 100000;
+enum : uint32_t { kIpProtoTcp = 6, kIpProtoUdp = 17 };
+// Portmapper v2 procedures (RFC 1833 section 3.2).
+enum : uint32_t { kPmapNull = 0, kPmapSet = 1, kPmapUnset = 2, kPmapGetport = 3, kPmapDump = 4, kPmapCallit = 5 };
+// rpcbind v3/v4 procedures (RFC 1833 section 2.2).
+enum : uint32_t {
+    kRpcbNull = 0,
+    kRpcbSet = 1,
+    kRpcbUnset = 2,
+    kRpcbGetaddr = 3,
+    kRpcbDump = 4,
+    kRpcbGettime = 6,
+    kRpcbGetversaddr = 9
+};
+
 // RFC 1833 section 2.1 universal address of a TCP/UDP endpoint: "h1.h2.h3.h4.p1.p2" for
 // IPv4, the address text followed by ".p1.p2" for IPv6. `host` is numeric.
 std::string universalAddress(std::string_view host, uint32_t port);

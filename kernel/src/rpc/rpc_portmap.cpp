@@ -12,21 +12,6 @@
 namespace dfs::kernel::rpc {
 namespace {
 
-enum : uint32_t { kIpProtoTcp = 6, kIpProtoUdp = 17 };
-
-// Portmapper v2 procedures (RFC 1833 section 3.2).
-enum : uint32_t { kPmapNull = 0, kPmapSet = 1, kPmapUnset = 2, kPmapGetport = 3, kPmapDump = 4, kPmapCallit = 5 };
-// rpcbind v3/v4 procedures (RFC 1833 section 2.2).
-enum : uint32_t {
-    kRpcbNull = 0,
-    kRpcbSet = 1,
-    kRpcbUnset = 2,
-    kRpcbGetaddr = 3,
-    kRpcbDump = 4,
-    kRpcbGettime = 6,
-    kRpcbGetversaddr = 9
-};
-
 struct Reply {
     RpcServer& server;
     const dfs_rpc_call_t* call;

@@ -5,11 +5,12 @@
 // (PROC_UNAVAIL): they turn the server into a traffic reflector.
 #pragma once
 
+#include "rpc_msg.hpp"
+
 #include <dittofs/abi/rpc.h>
 
 namespace dfs::kernel::rpc {
 
-inline constexpr uint32_t kPortmapProgram = 100000;
 
 // inst: the RpcServer.
 dfs_err_t portmapDispatch(void* inst, const dfs_rpc_call_t* call);

@@ -16,11 +16,7 @@
 namespace dfs::kernel::rpc {
 namespace {
 
-constexpr uint32_t kRpcbProg = 100000;
 constexpr uint32_t kRpcbVers = 4;
-constexpr uint32_t kRpcbNull = 0;
-constexpr uint32_t kRpcbSet = 1;
-constexpr uint32_t kRpcbUnset = 2;
 constexpr size_t kMaxReply = 4096;
 
 bool writeAll(int fd, const char* p, size_t n) {
@@ -79,7 +75,7 @@ bool SystemRpcbind::call(uint32_t proc, const std::string& args, bool* ok) {
     bool done = false;
     if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
         uint32_t xid = ++xid_;
-        std::string rec = encodeCall(xid, kRpcbProg, kRpcbVers, proc, CallAuth{true}, args);
+        std::string rec = encodeCall(xid, kPortmapProgram, kRpcbVers, proc, CallAuth{true}, args);
         uint32_t mark = htonl(0x80000000u | static_cast<uint32_t>(rec.size()));
         std::string out(reinterpret_cast<char*>(&mark), 4);
         out += rec;

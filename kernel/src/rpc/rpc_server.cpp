@@ -317,10 +317,10 @@ std::vector<Mapping> RpcServer::mappings() const {
     std::vector<Mapping> out;
     for (const auto& [key, r] : programs_) {
         if (r->tcpPort != DFS_RPC_NO_PORT) {
-            out.push_back(Mapping{key.first, key.second, 6, r->tcpPort, r->name});
+            out.push_back(Mapping{key.first, key.second, kIpProtoTcp, r->tcpPort, r->name});
         }
         if (r->udpPort != DFS_RPC_NO_PORT) {
-            out.push_back(Mapping{key.first, key.second, 17, r->udpPort, r->name});
+            out.push_back(Mapping{key.first, key.second, kIpProtoUdp, r->udpPort, r->name});
         }
     }
     return out;
