@@ -312,6 +312,9 @@ bool Server::reload(std::string& error) {
         log::error("server", "reload_rejected", {{"error", error}, {"keeping", config_.source}});
         return false;
     }
+    if (!(cfg.locks == config_.locks)) {
+        log::warn("server", "reload_locks_ignored", {{"why", "[locks] changes need a restart"}});
+    }
     if (!(cfg.rpc == config_.rpc)) {
         log::warn("server", "reload_rpc_ignored", {{"why", "[rpc] changes need a restart"}});
     }

@@ -156,8 +156,8 @@ Status Vfs::read(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, df
     if (Status s = dataTypeCheck(r->attr); !s.ok()) {
         return s;
     }
-    // Reading needs read permission; execute is enough for the owner's binaries (as nfsd
-    // allows, since a client must read a file to execute it).
+    // Reading needs read permission (the owner always has it: mayAccessData); execute is
+    // enough too, as nfsd allows, since a client must read a file to execute it.
     if (!mayAccessData(r->attr, r->cred, kMayRead) && !mayAccess(r->attr, r->cred, kMayExec)) {
         return err(DFS_ERR_ACCES);
     }

@@ -136,7 +136,7 @@ Result<int> LocalFsBlockStore::createObjectFile(uint64_t obj) {
         }
         // The fan-out directories are missing. mkdir is race-free across threads
         // (EEXIST counts as success); a new directory's own entry is synced at once,
-        // which happens at most 65792 times in the life of a root.
+        // which happens once per fan-out directory (layout 2: one per 256 objects).
         for (const std::string& dir : {firstOf(obj), dirOf(obj)}) {
             auto made = makeDirectory(dir);
             if (!made.ok()) {
