@@ -167,7 +167,9 @@ public:
     Status ackBreak(uint64_t leaseId, uint32_t level);
     Status releaseLease(uint64_t leaseId);
     // Breaks other clients' leases that `kind` conflicts with; pending until they are
-    // acknowledged or revoked. The VFS calls this before write, rename and remove.
+    // acknowledged or revoked. Meant to be called before write, rename and remove; no
+    // caller yet: leases (and checkIo's mandatory SMB ranges) have no plugin table entry,
+    // and the VFS does not call them until the SMB and NFSv4 servers grant leases.
     Result<Initiated> checkAccess(const FileKey& file, const LockOwner& requester, AccessKind kind,
                                   LockCompletion done);
 
