@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cerrno>
 #include <deque>
 #include <list>
@@ -20,6 +21,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace dfs::kernel::rpc {
 namespace {
@@ -34,6 +36,10 @@ constexpr uint32_t kMaxFragments = 4096;
 // itself before the rest goes to the connection's I/O thread.
 constexpr int kSendWaits = 8;
 constexpr int kSendWaitMs = 2;
+// Replies per sendmsg, and sendmsg rounds a worker makes for the queue before the rest
+// goes to the connection's I/O thread.
+constexpr size_t kMaxIov = 64;
+constexpr int kWriteRounds = 4;
 
 bool bindAddress(const std::string& bind, asio::ip::address& out, std::string& error) {
     boost::system::error_code ec;
@@ -81,10 +87,12 @@ public:
         asio::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
     }
 
-    // Replies go out in the order they are sent. When nothing is queued or being written,
-    // the calling worker writes the reply itself (a non-blocking send on the socket), so
-    // a small reply costs no hand-off to an I/O thread; whatever the socket does not take
-    // at once is queued and written from the strand.
+    // Replies go out in the order they are queued. A worker queues its reply; when no one
+    // is writing the queue already, it writes the queue itself (non-blocking sends with
+    // the mutex released, several replies per sendmsg), so a small reply costs no hand-off
+    // to an I/O thread and workers never wait for each other's sends: whoever writes takes
+    // the replies queued meanwhile along. What the socket does not take at once goes to
+    // the strand (writeNext).
     void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) override {
         uint8_t* m = buf->data() + offset - 4;
         uint32_t mark = 0x80000000u | static_cast<uint32_t>(len);
@@ -92,28 +100,16 @@ public:
         m[1] = static_cast<uint8_t>(mark >> 16);
         m[2] = static_cast<uint8_t>(mark >> 8);
         m[3] = static_cast<uint8_t>(mark);
-        size_t start = offset - 4;
-        size_t total = len + 4;
-        {
-            std::lock_guard<std::mutex> g(writeMutex_);
-            if (closed_) {
-                return;
-            }
-            if (!writing_) {
-                size_t n = sendNow(buf->data() + start, total);
-                if (n == total) {
-                    return;
-                }
-                start += n;
-                total -= n;
-            }
-            queue_.push_back(Out{std::move(buf), start, total});
-            if (writing_) {
-                return;
-            }
-            writing_ = true;
+        std::unique_lock<std::mutex> g(writeMutex_);
+        if (closed_) {
+            return;
         }
-        asio::post(strand_, [self = shared_from_this()] { self->writeNext(); });
+        queue_.push_back(Out{std::move(buf), offset - 4, len + 4});
+        if (writing_) {
+            return;  // the writer takes it along
+        }
+        writing_ = true;
+        writeQueue(g);
     }
 
     // Off the strand: only a call that brings the connection back under its in-flight
@@ -199,15 +195,82 @@ private:
         }
     }
 
-    // Writes what the socket takes now without blocking; returns the byte count (0 when
-    // it takes nothing or has failed: a failed connection is closed by its reader).
-    size_t sendNow(const uint8_t* p, size_t n) {
+    // Under `g`, as the queue's writer: sends the queue, the mutex released during each
+    // system call, until it is empty (and the writer role ends) or the socket stops taking
+    // data (and the strand takes the role over). Rounds are bounded, so a worker does not
+    // keep writing other workers' replies forever.
+    void writeQueue(std::unique_lock<std::mutex>& g) {
+        for (int round = 0; round < kWriteRounds; ++round) {
+            if (closed_ || queue_.empty()) {
+                queue_.clear();
+                writing_ = false;
+                return;
+            }
+            iovec iov[kMaxIov];
+            size_t n = 0;
+            size_t want = 0;
+            for (const Out& o : queue_) {
+                iov[n++] = iovec{o.buf->data() + o.offset, o.len};
+                want += o.len;
+                if (n == kMaxIov) {
+                    break;
+                }
+            }
+            inSyscall_ = true;
+            g.unlock();
+            size_t sent = sendNow(iov, n);
+            g.lock();
+            inSyscall_ = false;
+            if (closed_) {
+                idle_.notify_all();
+                continue;
+            }
+            for (size_t left = sent; left > 0;) {
+                Out& o = queue_.front();
+                if (left < o.len) {
+                    o.offset += left;
+                    o.len -= left;
+                    break;
+                }
+                left -= o.len;
+                queue_.pop_front();
+            }
+            if (sent < want) {
+                break;  // the socket is full: the strand waits for room
+            }
+        }
+        if (closed_ || queue_.empty()) {
+            queue_.clear();
+            writing_ = false;
+            return;
+        }
+        g.unlock();
+        asio::post(strand_, [self = shared_from_this()] { self->writeNext(); });
+    }
+
+    // Writes what the socket takes now without blocking (waiting briefly for room a few
+    // times); returns the byte count (short when it takes no more or has failed: a failed
+    // connection is closed by its reader). Advances `iov`.
+    size_t sendNow(iovec* iov, size_t n) {
         size_t done = 0;
         int waits = 0;
-        while (done < n) {
-            ssize_t w = ::send(socket_.native_handle(), p + done, n - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (n > 0) {
+            msghdr msg{};
+            msg.msg_iov = iov;
+            msg.msg_iovlen = n;
+            ssize_t w = ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (w > 0) {
                 done += static_cast<size_t>(w);
+                for (auto k = static_cast<size_t>(w); k > 0;) {
+                    if (k < iov->iov_len) {
+                        iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + k;
+                        iov->iov_len -= k;
+                        break;
+                    }
+                    k -= iov->iov_len;
+                    ++iov;
+                    --n;
+                }
             } else if (w < 0 && errno == EINTR) {
                 continue;
             } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waits < kSendWaits) {
@@ -255,8 +318,9 @@ private:
     // Closes under the write mutex, so no worker sends on a descriptor number that a new
     // connection may already have been given.
     void closeSocket() {
-        std::lock_guard<std::mutex> g(writeMutex_);
+        std::unique_lock<std::mutex> g(writeMutex_);
         closed_ = true;
+        idle_.wait(g, [this] { return !inSyscall_; });  // a worker's send in progress
         boost::system::error_code ignored;
         socket_.close(ignored);
     }
@@ -278,7 +342,9 @@ private:
     // The reply queue, shared by the workers (send) and the strand (writeNext).
     std::mutex writeMutex_;
     std::deque<Out> queue_;
-    bool writing_ = false;
+    bool writing_ = false;  // a worker or the strand writes the queue
+    bool inSyscall_ = false;  // a worker sends with the mutex released
+    std::condition_variable idle_;
     bool closed_ = false;
 };
 
