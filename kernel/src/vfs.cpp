@@ -361,6 +361,10 @@ Status Vfs::create(const dfs_cred_t& cred, const dfs_fh_t* dir, std::string_view
             if ((rest.mask & DFS_SET_GID) != 0 && rest.gid == result.gid) {
                 rest.mask &= ~DFS_SET_GID;
             }
+            // open(O_CREAT|O_TRUNC) sends size 0 with the create: a new object has it.
+            if ((rest.mask & DFS_SET_SIZE) != 0 && rest.size == result.size) {
+                rest.mask &= ~DFS_SET_SIZE;
+            }
         } else {
             rest.mask &= DFS_SET_SIZE;  // UNCHECKED over an existing file: only truncation
         }

@@ -200,11 +200,33 @@ TEST_F(VfsTest, UnstableWriteAttributesReachTheStoreByCommit) {
     EXPECT_EQ(store.getattr(a.ino)->size, 0u) << "not in the store before COMMIT";
     ASSERT_TRUE(vfs_.commit(alice_, &f, 0, 0, nullptr).ok());
     EXPECT_EQ(store.getattr(a.ino)->size, 103u) << "COMMIT writes it";
-    // A lookup (and a listing) reads the store: pending sizes are written first.
+    // A lookup and a listing read the store: they carry the pending size, which stays
+    // pending.
     ASSERT_TRUE(vfs_.write(alice_, &f, 200, toBytes(std::string_view("x")), DFS_UNSTABLE, &committed, nullptr).ok());
     dfs_attr_t looked{};
     ASSERT_TRUE(vfs_.lookup(alice_, &rw_, "pending", nullptr, &looked, nullptr).ok());
     EXPECT_EQ(looked.size, 201u);
+    uint64_t listed = 0;
+    ASSERT_TRUE(vfs_.readdir(alice_, &rw_, 0, nullptr, nullptr, DFS_READDIR_PLUS,
+                             [&](const dfs_vfs_dirent_t& e) {
+                                 if (toView(e.entry.name) == "pending" && e.attr != nullptr) {
+                                     listed = e.attr->size;
+                                 }
+                                 return true;
+                             },
+                             nullptr, nullptr)
+                    .ok());
+    EXPECT_EQ(listed, 201u);
+    EXPECT_EQ(store.getattr(a.ino)->size, 103u) << "still pending";
+    // Creating, linking and removing other names changes nothing of it.
+    dfs_fh_t other = create(alice_, rw_, "pending-other", DFS_TYPE_REG, 0644);
+    ASSERT_TRUE(vfs_.link(alice_, &f, &rw_, "pending-link", nullptr, nullptr).ok());
+    ASSERT_TRUE(vfs_.remove(alice_, &rw_, "pending-other", DFS_REMOVE_NONDIR, nullptr).ok());
+    ASSERT_TRUE(vfs_.getattr(alice_, &f, &a).ok());
+    EXPECT_EQ(a.size, 201u);
+    EXPECT_EQ(a.nlink, 2u) << "the link is seen";
+    EXPECT_EQ(vfs_.getattr(alice_, &other, &a).code(), DFS_ERR_STALE);
+    ASSERT_TRUE(vfs_.remove(alice_, &rw_, "pending-link", DFS_REMOVE_NONDIR, nullptr).ok());
     // A truncate after pending writes is not undone by them.
     ASSERT_TRUE(vfs_.write(alice_, &f, 300, toBytes(std::string_view("y")), DFS_UNSTABLE, &committed, nullptr).ok());
     auto sa = makeStruct<dfs_setattr_t>();
@@ -215,6 +237,13 @@ TEST_F(VfsTest, UnstableWriteAttributesReachTheStoreByCommit) {
     ASSERT_TRUE(vfs_.getattr(alice_, &f, &a).ok());
     EXPECT_EQ(a.size, 10u);
     EXPECT_EQ(store.getattr(a.ino)->size, 10u);
+    // A file removed with a size still pending takes it along: COMMIT has nothing to fail on.
+    dfs_fh_t gone = create(alice_, rw_, "pending-gone", DFS_TYPE_REG, 0644);
+    ASSERT_TRUE(vfs_.getattr(alice_, &gone, &a).ok());
+    ASSERT_TRUE(vfs_.write(alice_, &gone, 0, toBytes(std::string_view("z")), DFS_UNSTABLE, &committed, nullptr).ok());
+    EXPECT_EQ(committed, DFS_UNSTABLE);
+    ASSERT_TRUE(vfs_.remove(alice_, &rw_, "pending-gone", DFS_REMOVE_NONDIR, nullptr).ok());
+    EXPECT_TRUE(vfs_.commit(alice_, &f, 0, 0, nullptr).ok());
 }
 
 TEST_F(VfsTest, TruncateUpReadsZerosAndDownDropsData) {
