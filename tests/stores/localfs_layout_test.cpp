@@ -2,7 +2,7 @@
 // 2 and puts 256 consecutive objects in one directory; a root written before the layout
 // file existed (objects in layout 1, no file) is recognised as layout 1 and its objects
 // stay readable and writable where they are; a layout file this version does not know
-// refuses the root.
+// refuses the root. The sync_directories key is checked here too.
 #include <dittofs/abi/dittofs.h>
 #include <dittofs/cpp/fake_host.hpp>
 #include <dittofs/cpp/store_client.hpp>
@@ -37,8 +37,11 @@ const dfs_plugin_desc_t& plugin() {
 
 class Store {
 public:
-    explicit Store(const std::string& root) {
+    explicit Store(const std::string& root, const std::string& syncDirectories = "") {
         std::vector<dfs_kv_t> kvs = {{dfs::toC("root"), dfs::toC(root)}};
+        if (!syncDirectories.empty()) {
+            kvs.push_back({dfs::toC("sync_directories"), dfs::toC(syncDirectories)});
+        }
         auto cfg = makeStruct<dfs_config_t>();
         cfg.count = static_cast<uint32_t>(kvs.size());
         cfg.items = kvs.data();
@@ -145,6 +148,19 @@ TEST_F(LocalFsLayoutTest, ARootFromBeforeTheLayoutFileKeepsLayoutOne) {
     EXPECT_TRUE(fs::exists(root_ / "35" / "12" / hex16(0x1235))) << "a new object follows the root's layout";
     EXPECT_TRUE(s->remove(0x1234).ok());
     EXPECT_FALSE(fs::exists(root_ / "34" / "12" / hex16(0x1234)));
+}
+
+// Whether a new object's directory is fsynced (file_io.hpp): either way its objects are
+// written and read back; a value the store does not know refuses the root.
+TEST_F(LocalFsLayoutTest, SyncDirectoriesTakesAutoOrAlways) {
+    for (const char* mode : {"auto", "always"}) {
+        Store s((root_ / mode).string(), mode);
+        ASSERT_TRUE(s.ok()) << mode;
+        writeObject(s, 7, mode);
+        EXPECT_EQ(readObject(s, 7, 16), mode);
+    }
+    Store bad((root_ / "bad").string(), "sometimes");
+    EXPECT_FALSE(bad.ok());
 }
 
 TEST_F(LocalFsLayoutTest, AnUnknownLayoutIsRefused) {

@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace dfs::localfs {
@@ -348,6 +349,46 @@ Result<bool> directoryIsEmpty(const std::string& path) {
         return errnoError(err);
     }
     return empty;
+}
+
+std::string fileSystemTypeIn(std::string_view mountinfo, unsigned major, unsigned minor) {
+    // proc(5): "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue":
+    // the third field is major:minor; the file system type follows the " - " separator.
+    const std::string dev = std::to_string(major) + ":" + std::to_string(minor);
+    while (!mountinfo.empty()) {
+        size_t eol = mountinfo.find('\n');
+        std::string_view line = mountinfo.substr(0, eol);
+        mountinfo = eol == std::string_view::npos ? std::string_view{} : mountinfo.substr(eol + 1);
+        size_t a = line.find(' ');
+        size_t b = a == std::string_view::npos ? a : line.find(' ', a + 1);
+        size_t c = b == std::string_view::npos ? b : line.find(' ', b + 1);
+        if (c == std::string_view::npos || line.substr(b + 1, c - b - 1) != dev) {
+            continue;
+        }
+        size_t sep = line.find(" - ", c);
+        if (sep == std::string_view::npos) {
+            continue;
+        }
+        std::string_view rest = line.substr(sep + 3);
+        return std::string(rest.substr(0, rest.find(' ')));
+    }
+    return {};
+}
+
+std::string fileSystemType(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        return {};
+    }
+    std::string text;
+    if (auto r = readSmallFile("/proc/self/mountinfo", text); !r.ok() || !*r) {
+        return {};
+    }
+    return fileSystemTypeIn(text, major(st.st_dev), minor(st.st_dev));
+}
+
+bool fileSyncCoversNewName(std::string_view fsType) {
+    return fsType == "ext4" || fsType == "ext3" || fsType == "xfs";
 }
 
 }  // namespace dfs::localfs

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace dfs::localfs {
 
@@ -54,5 +55,19 @@ Status writeFileDurably(const std::string& path, const std::string& content);
 
 // True when the directory holds no entry besides "." and "..".
 Result<bool> directoryIsEmpty(const std::string& path);
+
+// The type of the file system `path` is on, as the kernel names it in
+// /proc/self/mountinfo ("ext4", "xfs", ...); empty when it cannot be told.
+std::string fileSystemType(const std::string& path);
+// The same from the text of a mountinfo file, for the device major:minor.
+std::string fileSystemTypeIn(std::string_view mountinfo, unsigned major, unsigned minor);
+
+// True when, on this file system type, fsync or fdatasync of a newly created file also
+// makes its name durable, so that no fsync of the directory is needed. ext4 and ext3 (the
+// ext4 driver): with a journal the create is in a transaction no later than the one the
+// file's sync commits; without one, the sync writes the new entry's directory too
+// (ext4_sync_parent, Linux 2.6.35). xfs: the create and the directory change are one
+// logged transaction, which the file's sync forces to the log.
+bool fileSyncCoversNewName(std::string_view fsType);
 
 }  // namespace dfs::localfs

@@ -62,13 +62,25 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
         host.error("localfs: root " + root + " is not writable");
         return lastError();
     }
+    const std::string syncDirs = cfg.get("sync_directories", "auto");
+    if (syncDirs != "auto" && syncDirs != "always") {
+        host.error("localfs: sync_directories must be \"auto\" or \"always\", not \"" + syncDirs + "\"");
+        return makeError(DFS_ERR_INVAL);
+    }
     auto layout = chooseLayout(root);
     if (!layout.ok()) {
         host.error("localfs: cannot read or record the layout of " + root + ": " + statusName(layout.code()));
         return layout.error();
     }
-    host.info("localfs: objects under " + root + " (layout " + std::to_string(*layout) + ")");
-    return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(cacheSize), *layout);
+    // A stable write to a new object must leave its name durable too. Where the file
+    // system's own file sync guarantees that (file_io.hpp), a directory fsync per new
+    // object would only add a second device flush.
+    const std::string fsType = fileSystemType(root);
+    const bool dirFsync = syncDirs == "always" || !fileSyncCoversNewName(fsType);
+    host.info("localfs: objects under " + root + " (layout " + std::to_string(*layout) + ", " +
+              (fsType.empty() ? std::string("unknown file system") : fsType) + "; new objects' names made durable by " +
+              (dirFsync ? "a directory fsync" : "the object's own sync") + ")");
+    return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(cacheSize), *layout, dirFsync);
 }
 
 // The layout file holds the layout number. A root without one that already holds
@@ -97,8 +109,8 @@ Result<int> LocalFsBlockStore::chooseLayout(const std::string& root) {
     return layout;
 }
 
-LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout)
-    : host_(std::move(host)), root_(std::move(root)), layout_(layout), cache_(fdCacheSize) {}
+LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync)
+    : host_(std::move(host)), root_(std::move(root)), layout_(layout), dirFsync_(dirFsync), cache_(fdCacheSize) {}
 
 std::string LocalFsBlockStore::firstOf(uint64_t obj) const {
     if (layout_ == 1) {
@@ -122,8 +134,10 @@ Result<int> LocalFsBlockStore::createObjectFile(uint64_t obj) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) {
-            std::lock_guard lock(newMu_);
-            unsyncedNew_.insert(obj);
+            if (dirFsync_) {
+                std::lock_guard lock(newMu_);
+                unsyncedNew_.insert(obj);
+            }
             return fd;
         }
         if (errno == EEXIST) {

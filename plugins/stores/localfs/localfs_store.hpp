@@ -41,7 +41,9 @@ class LocalFsBlockStore : public BlockStore {
 public:
     static Result<std::unique_ptr<LocalFsBlockStore>> open(const Host& host, const Config& cfg);
 
-    LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout);
+    // dirFsync: a new object's directory entry is made durable by an fsync of its
+    // directory (else the file system's sync of the object covers it).
+    LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync = true);
 
     static constexpr const char* kLayoutFile = "layout";
     static constexpr int kCurrentLayout = 2;
@@ -84,6 +86,7 @@ private:
     const Host host_;
     const std::string root_;
     const int layout_;
+    const bool dirFsync_;
     FdCache cache_;
     std::array<std::mutex, 64> stripes_;
     std::mutex newMu_;

@@ -1,0 +1,49 @@
+// localfs system-call helpers (plugins/stores/localfs/file_io.hpp): telling the file
+// system a root is on, which decides whether a new object's directory is fsynced.
+#include "../../plugins/stores/localfs/file_io.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace {
+
+using dfs::localfs::fileSyncCoversNewName;
+using dfs::localfs::fileSystemType;
+using dfs::localfs::fileSystemTypeIn;
+
+constexpr const char* kMountinfo =
+    "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard\n"
+    "23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
+    "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n"
+    "40 22 0:35 / /tmp/with\\040space rw - tmpfs tmpfs rw,size=1024k\n"
+    "41 22 8:17 / /data rw,relatime - xfs /dev/sdb1 rw,attr2\n";
+
+TEST(LocalFsFileIoTest, TheFileSystemTypeIsTheOneOfTheDevice) {
+    EXPECT_EQ(fileSystemTypeIn(kMountinfo, 254, 0), "ext4");
+    EXPECT_EQ(fileSystemTypeIn(kMountinfo, 98, 0), "ext3") << "optional fields before the separator";
+    EXPECT_EQ(fileSystemTypeIn(kMountinfo, 0, 35), "tmpfs") << "an escaped mount point";
+    EXPECT_EQ(fileSystemTypeIn(kMountinfo, 8, 17), "xfs") << "the last line";
+    EXPECT_EQ(fileSystemTypeIn(kMountinfo, 8, 1), "") << "no such device";
+    EXPECT_EQ(fileSystemTypeIn(kMountinfo, 0, 2), "") << "0:2 is not 0:21";
+    EXPECT_EQ(fileSystemTypeIn("", 254, 0), "");
+    EXPECT_EQ(fileSystemTypeIn("garbage without fields\n1 2\n", 254, 0), "");
+    EXPECT_EQ(fileSystemTypeIn("22 1 254:0 / / rw no-separator ext4\n", 254, 0), "");
+}
+
+TEST(LocalFsFileIoTest, TheRunningSystemNamesItsFileSystems) {
+    EXPECT_EQ(fileSystemType("/proc"), "proc");
+    EXPECT_FALSE(fileSystemType("/").empty());
+    EXPECT_EQ(fileSystemType("/no/such/path"), "");
+}
+
+TEST(LocalFsFileIoTest, OnlyFileSystemsWhoseFileSyncCoversTheNameSkipTheDirectoryFsync) {
+    EXPECT_TRUE(fileSyncCoversNewName("ext4"));
+    EXPECT_TRUE(fileSyncCoversNewName("ext3"));
+    EXPECT_TRUE(fileSyncCoversNewName("xfs"));
+    for (const char* t : {"ext2", "btrfs", "tmpfs", "nfs", "overlay", "fuse.sshfs", ""}) {
+        EXPECT_FALSE(fileSyncCoversNewName(t)) << t;
+    }
+}
+
+}  // namespace
