@@ -35,6 +35,8 @@ constexpr uint64_t kTotalFiles = UINT64_MAX / 2;
 // for its autocheckpoint), and after which the writer checkpoints itself.
 constexpr int kCheckpointFrames = 1000;
 constexpr int kInlineCheckpointFrames = 16000;
+// The most slots one group commit runs: bounds the wait of the first behind the last.
+constexpr size_t kMaxGroup = 64;
 
 
 
@@ -97,6 +99,11 @@ Result<std::unique_ptr<SqliteMetadataStore>> SqliteMetadataStore::open(const Hos
     // After a burst of writes the WAL is truncated back to this size at the next
     // checkpoint instead of keeping its high-water mark on disk forever.
     if (Status s = w.exec("PRAGMA journal_size_limit = 67108864"); !s.ok()) {
+        return s.error();
+    }
+    // A group commit's savepoints keep the pages they change in a statement journal:
+    // in memory, not in a temporary file.
+    if (Status s = w.exec("PRAGMA temp_store = MEMORY"); !s.ok()) {
         return s.error();
     }
 
@@ -187,6 +194,92 @@ void SqliteMetadataStore::checkpointLoop() {
             (void)checkpointer_->fail("wal_checkpoint", rc);
         }
         lock.lock();
+    }
+}
+
+Status SqliteMetadataStore::runWrite(WriteWork& w) {
+    std::unique_lock<std::mutex> lock(groupMu_);
+    queued_.push_back(&w);
+    if (grouping_) {
+        w.wake.wait(lock, [&] { return w.done || w.lead; });
+        if (w.done) {
+            return w.result;
+        }
+    }
+    // This caller leads: it runs what is queued (its own work first in line) as one group.
+    grouping_ = true;
+    std::vector<WriteWork*> group;
+    const size_t n = std::min(queued_.size(), kMaxGroup);
+    group.assign(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(n));
+    queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(n));
+    lock.unlock();
+    commitGroup(group);
+    lock.lock();
+    for (WriteWork* g : group) {
+        g->done = true;
+        if (g != &w) {
+            g->wake.notify_one();  // (under the lock: the waiter cannot return and go away first)
+        }
+    }
+    if (queued_.empty()) {
+        grouping_ = false;
+    } else {
+        queued_.front()->lead = true;
+        queued_.front()->wake.notify_one();
+    }
+    return w.result;
+}
+
+void SqliteMetadataStore::commitGroup(const std::vector<WriteWork*>& group) {
+    std::lock_guard<std::mutex> lock(writeMutex_);
+    Connection& c = *writer_;
+    Txn txn(c, Txn::Kind::Write);
+    if (!txn.begun().ok()) {
+        for (WriteWork* g : group) {
+            g->result = txn.begun();
+        }
+        return;
+    }
+    if (group.size() == 1) {
+        Status s = group[0]->run(group[0]->fn, c);
+        group[0]->result = s.ok() ? txn.commit() : s;
+        return;
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+        WriteWork* g = group[i];
+        g->result = Stmt(c, "SAVEPOINT slot").run();
+        if (!g->result.ok()) {
+            continue;
+        }
+        Status s = g->run(g->fn, c);
+        if (s.ok()) {
+            g->result = Stmt(c, "RELEASE slot").run();
+            continue;
+        }
+        g->result = s;
+        Status undo = Stmt(c, "ROLLBACK TO slot").run();
+        if (undo.ok()) {
+            undo = Stmt(c, "RELEASE slot").run();
+        }
+        if (!undo.ok() || sqlite3_get_autocommit(c.raw()) != 0) {
+            // SQLite gave the whole transaction up (an I/O error, a full disk): the
+            // group's earlier work is gone with it, and the rest is not run.
+            Status lost = undo.ok() ? s : undo;
+            for (size_t j = 0; j < group.size(); ++j) {
+                if (j != i) {
+                    group[j]->result = lost;
+                }
+            }
+            return;
+        }
+    }
+    Status committed = txn.commit();
+    if (!committed.ok()) {
+        for (WriteWork* g : group) {
+            if (g->result.ok()) {
+                g->result = committed;
+            }
+        }
     }
 }
 

@@ -9,7 +9,13 @@
 // Concurrency: one writer connection behind writeMutex_, plus a small pool of read-only
 // connections for getattr, lookup, readdir, readlink and the xattr reads. SQLite allows
 // one writer at a time anyway, so serialising writers in-process costs nothing and
-// replaces SQLite's sleep-and-retry busy handler with a blocking mutex; WAL lets the
+// replaces SQLite's sleep-and-retry busy handler with a blocking mutex. Writes are
+// committed in groups: slots that arrive while a transaction is being written queue up,
+// and the next transaction runs them all, each in a savepoint of its own (a slot that
+// fails undoes only its own changes), with one commit; every caller returns after the
+// commit that holds its work, so each slot is still atomic and durable on return, and
+// concurrent writers share the WAL pages they touch (the directory's, the counters') and
+// the commit (with synchronous=full, its fsync) instead of each writing its own. WAL lets the
 // readers run alongside the writer and each other, which is where a file server's load is (lookups
 // and getattrs outnumber mutations by far). A read transaction starts after every
 // write already acknowledged, so readers never see older state than a caller was told.
@@ -30,6 +36,8 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <vector>
 
 namespace dfs::sqlite {
 
@@ -86,6 +94,18 @@ private:
     // Runs fn(Connection&) -> Status inside one transaction on the writer / a reader.
     template <typename F>
     Status inWriteTxn(F&& fn);
+    // One slot's work waiting for a group commit (inWriteTxn): it runs on the leader's
+    // thread, while its caller waits.
+    struct WriteWork {
+        Status (*run)(void* fn, Connection& c) = nullptr;
+        void* fn = nullptr;
+        Status result;
+        bool done = false;  // result is final
+        bool lead = false;  // this caller runs the next group
+        std::condition_variable wake;
+    };
+    Status runWrite(WriteWork& w);
+    void commitGroup(const std::vector<WriteWork*>& group);
     template <typename F>
     Status inReadTxn(F&& fn);
     // For a slot that reads with one statement: that statement is its own read
@@ -131,6 +151,11 @@ private:
     std::mt19937_64 rng_;  // generations; used under writeMutex_ only
     std::mutex writeMutex_;
     ConnectionPtr writer_;
+    // Group commit: the slots waiting for the next group, and whether a group is being
+    // run (or its next leader chosen).
+    std::mutex groupMu_;
+    std::vector<WriteWork*> queued_;
+    bool grouping_ = false;
     ConnectionPool readers_;
     ConnectionPtr checkpointer_;
     std::thread checkpointThread_;
@@ -156,15 +181,11 @@ Inode readInode(const Stmt& st, int first);
 
 template <typename F>
 Status SqliteMetadataStore::inWriteTxn(F&& fn) {
-    std::lock_guard<std::mutex> lock(writeMutex_);
-    Txn txn(*writer_, Txn::Kind::Write);
-    if (!txn.begun().ok()) {
-        return txn.begun();
-    }
-    if (Status s = fn(*writer_); !s.ok()) {
-        return s;
-    }
-    return txn.commit();
+    using Fn = std::remove_reference_t<F>;
+    WriteWork w;
+    w.fn = const_cast<void*>(static_cast<const void*>(std::addressof(fn)));
+    w.run = [](void* f, Connection& c) -> Status { return (*static_cast<Fn*>(f))(c); };
+    return runWrite(w);
 }
 
 template <typename F>
