@@ -166,7 +166,9 @@ public:
         uint64_t gen = generation();
         auto c = client_.create(dir, name, args, now);
         if (c.ok()) {
-            if (!c->existed) {
+            if (c->haveDir) {
+                refresh(c->dir, gen);
+            } else if (!c->existed) {
                 markStale(dir);
             }
             c->attr = offer(c->attr, gen);
@@ -305,6 +307,32 @@ private:
             *a = offer(*a, gen);
         }
         return a;
+    }
+    // After a change of `a.ino` the store answered with `a` (a store call begun at
+    // generation `gen`): `a` replaces the entry unless someone marked the object stale
+    // since, which leaves it stale (newer again). Concurrent changes that answered too
+    // are ordered by `change`.
+    void refresh(const dfs_attr_t& a, uint64_t gen) const {
+        std::lock_guard<std::mutex> g(mu_);
+        auto it = attrs_.find(a.ino);
+        if (it == attrs_.end()) {
+            if (gen < floor_ || attrs_.size() >= kMaxEntries) {
+                return;  // emptied since the call began: `a` may be older than what followed
+            }
+            it = attrs_.emplace(a.ino, Entry{a, 0}).first;
+            mergePending(it->second.attr);
+            return;
+        }
+        Entry& e = it->second;
+        if (e.staleSince > gen) {
+            e.staleSince = ++gen_;
+            return;
+        }
+        if (e.staleSince != 0 || a.change >= e.attr.change) {
+            e.attr = a;
+            e.staleSince = 0;
+            mergePending(e.attr);
+        }
     }
     void markStale(uint64_t ino) const {
         std::lock_guard<std::mutex> g(mu_);

@@ -2,6 +2,8 @@
 // and hard links (store.h: root, getattr, lookup, create, link, remove, get_verifier).
 #include "metadata_kit.hpp"
 
+#include <optional>
+
 #include <algorithm>
 #include <cstring>
 #include <set>
@@ -129,6 +131,34 @@ TEST_F(MetadataStoreTest, CreateDirectoryBumpsParentLinkCount) {
     mkfile(r->attr.ino, "file");
     EXPECT_EQ(attrOf(meta_, r->attr.ino).nlink, 3u);
     EXPECT_TRUE(list(sub->attr.ino).empty());
+}
+
+// create_plus (ABI 1.6, optional): the directory's attributes it returns are what getattr
+// answers right after, for a new object of each kind and for an UNCHECKED create that
+// found the file; a store without the slot gives none (the client's default).
+TEST_F(MetadataStoreTest, CreatePlusGivesTheDirectoryAsGetattrDoes) {
+    dfs_attr_t d = mkdir(root_, "d");
+    auto unchecked = args(DFS_TYPE_REG, 0644);
+    unchecked.how = DFS_CREATE_UNCHECKED;
+    int step = 30;
+    std::optional<bool> plus;  // (a store answers every create the same way)
+    for (const dfs_create_args_t& a : {args(DFS_TYPE_REG), args(DFS_TYPE_DIR), unchecked, unchecked}) {
+        auto r = meta_.create(d.ino, a.type == DFS_TYPE_DIR ? "sub" : "f", a, at(step++));
+        DFS_ASSERT_OK(r);
+        if (!plus) {
+            plus = r->haveDir;
+        }
+        ASSERT_EQ(r->haveDir, *plus);
+        if (r->haveDir) {
+            expectSameAttr(r->dir, attrOf(meta_, d.ino), "create_plus against getattr of the directory");
+        }
+    }
+    dfs_metadata_store_ops_t ops = meta_.ops();
+    ops.create_plus = nullptr;
+    auto plain = MetadataStoreClient(&ops, meta_.instance()).create(d.ino, "plain", args(DFS_TYPE_REG), at(40));
+    DFS_ASSERT_OK(plain);
+    EXPECT_FALSE(plain->haveDir);
+    DFS_EXPECT_CODE(meta_.create(d.ino, "f", args(DFS_TYPE_REG), at(41)), DFS_ERR_EXIST);
 }
 
 TEST_F(MetadataStoreTest, CreateSymlinkRecordsTarget) {

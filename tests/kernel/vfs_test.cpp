@@ -4,15 +4,18 @@
 #include "src/plugin_loader.hpp"
 #include "src/shares.hpp"
 #include "src/vfs.hpp"
+#include "share_config.hpp"
 
 #include <dittofs/cpp/views.hpp>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <thread>
 
 namespace dfs::kernel {
 namespace {
@@ -454,28 +457,77 @@ namespace {
 // listing call, or listings running at once can hold every reader of a store and wait for
 // one more (a deadlock seen with sqlite's four readers and four workers). More listings
 // run at once than sqlite has readers (16), so a nested store call would still hang.
-TEST(VfsReaddirPlusTest, ManyListingsAtOnceOnSqliteFinish) {
-    char tmpl[] = "/tmp/dfsvfs-XXXXXX";
-    std::string dir = mkdtemp(tmpl);
+// A VFS over one share on the sqlite metadata store (which has readdir_plus and
+// create_plus) and mem blocks.
+struct SqliteVfs {
+    SqliteVfs() : dir(mkdtemp(tmpl)), plugins(&services), shares(plugins, nullptr, &services, dir), vfs(shares) {
+        plugins.setDirs({DFS_TEST_PLUGIN_DIR});
+        Config c = oneShareConfig("sqlite", {{"path", "meta.db"}, {"root_mode", "0777"}});
+        std::string err;
+        EXPECT_TRUE(shares.apply(c, err)) << err;
+        EXPECT_TRUE(vfs.shareRoot(who, "/s", &root, nullptr).ok());
+    }
+    ~SqliteVfs() {
+        shares.clear();
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+    char tmpl[32] = "/tmp/dfsvfs-XXXXXX";
+    std::string dir;
     HostServices services;
-    PluginRegistry plugins(&services);
-    plugins.setDirs({DFS_TEST_PLUGIN_DIR});
-    ShareRegistry shares(plugins, nullptr, &services, dir);
-    Vfs vfs(shares);
-    Config c;
-    c.metadata["m"] = StoreConfig{"m", DFS_PLUGIN_METADATA_STORE, "sqlite", {{"path", "meta.db"}, {"root_mode", "0777"}}};
-    c.blocks["b"] = StoreConfig{"b", DFS_PLUGIN_BLOCK_STORE, "mem", {}};
-    ShareConfig s;
-    s.name = "s";
-    s.path = "/s";
-    s.metadata = "m";
-    s.blocks = "b";
-    c.shares = {s};
-    std::string err;
-    ASSERT_TRUE(shares.apply(c, err)) << err;
+    PluginRegistry plugins;
+    ShareRegistry shares;
+    Vfs vfs;
     dfs_cred_t who = user(1000, 1000);
     dfs_fh_t root{};
-    ASSERT_TRUE(vfs.shareRoot(who, "/s", &root, nullptr).ok());
+};
+
+// Creates from many threads in one directory: each create's answer about the directory
+// (create_plus) updates the cached copy, and the copy the VFS ends with is the store's.
+TEST(VfsSqliteTest, ConcurrentCreatesLeaveTheDirectoryFresh) {
+    SqliteVfs t;
+    ASSERT_FALSE(::testing::Test::HasFailure());
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int k = 0; k < 8; ++k) {
+        threads.emplace_back([&, k] {
+            for (int i = 0; i < 60; ++i) {
+                auto a = makeStruct<dfs_create_args_t>();
+                a.type = i % 10 == 9 ? DFS_TYPE_DIR : DFS_TYPE_REG;
+                a.mode = 0755;
+                dfs_wcc_t wcc{};
+                if (!t.vfs.create(t.who, &t.root, "c" + std::to_string(k) + "-" + std::to_string(i), a, nullptr,
+                                  nullptr, nullptr, &wcc)
+                         .ok() ||
+                    !wcc.have_after || wcc.after.change <= wcc.before.change) {
+                    ++failures;
+                }
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    EXPECT_EQ(failures.load(), 0);
+    dfs_attr_t cached{};
+    ASSERT_TRUE(t.vfs.getattr(t.who, &t.root, &cached).ok());
+    auto r = t.vfs.resolve(t.who, &t.root);
+    ASSERT_TRUE(r.ok());
+    auto stored = r->share->meta->meta().client().getattr(cached.ino);
+    ASSERT_TRUE(stored.ok());
+    EXPECT_EQ(cached.change, stored->change);
+    EXPECT_EQ(cached.nlink, stored->nlink);
+    EXPECT_EQ(cached.nlink, 2u + 8u * 6u) << "a subdirectory counts in its parent's nlink";
+    EXPECT_EQ(cached.mtime.sec, stored->mtime.sec);
+    EXPECT_EQ(cached.mtime.nsec, stored->mtime.nsec);
+}
+
+TEST(VfsReaddirPlusTest, ManyListingsAtOnceOnSqliteFinish) {
+    SqliteVfs t;
+    ASSERT_FALSE(::testing::Test::HasFailure());
+    Vfs& vfs = t.vfs;
+    const dfs_cred_t& who = t.who;
+    dfs_fh_t& root = t.root;
     for (int i = 0; i < 600; ++i) {
         auto a = makeStruct<dfs_create_args_t>();
         a.type = DFS_TYPE_REG;
@@ -506,7 +558,7 @@ TEST(VfsReaddirPlusTest, ManyListingsAtOnceOnSqliteFinish) {
         return total;
     };
     std::vector<std::future<int>> runs;
-    for (int t = 0; t < 32; ++t) {
+    for (int k = 0; k < 32; ++k) {
         runs.push_back(std::async(std::launch::async, listAll));
     }
     for (auto& r : runs) {
@@ -516,8 +568,6 @@ TEST(VfsReaddirPlusTest, ManyListingsAtOnceOnSqliteFinish) {
         }
         EXPECT_EQ(r.get(), 5 * 600);
     }
-    shares.clear();
-    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

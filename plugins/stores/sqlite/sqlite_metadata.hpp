@@ -61,6 +61,8 @@ public:
     Status lookup(uint64_t dir, std::string_view name, dfs_attr_t& out) override;
     Status create(uint64_t dir, std::string_view name, const dfs_create_args_t& args, dfs_time_t now,
                   dfs_attr_t& out, bool& existed) override;
+    Status createPlus(uint64_t dir, std::string_view name, const dfs_create_args_t& args, dfs_time_t now,
+                      dfs_attr_t& out, bool& existed, dfs_attr_t& dirOut) override;
     Status link(uint64_t ino, uint64_t dir, std::string_view name, dfs_time_t now, dfs_attr_t& out) override;
     Status remove(uint64_t dir, std::string_view name, uint32_t flags, dfs_time_t now,
                   dfs_attr_t& removed) override;
@@ -117,6 +119,10 @@ private:
     // returns false, in one read transaction; withAttr adds the inode columns.
     Status listEntries(uint64_t dir, uint64_t cookie, bool withAttr, const std::function<bool(const Stmt&)>& row,
                        bool& eof);
+
+    // create and createPlus (dirOut: the directory's attributes afterwards, or null).
+    Status createIn(uint64_t dir, std::string_view name, const dfs_create_args_t& args, dfs_time_t now,
+                    dfs_attr_t& out, bool& existed, dfs_attr_t* dirOut);
 
     // Creates the schema and the root on a new database, upgrades an old one.
     Status initialise(const Config& config);

@@ -42,6 +42,16 @@ Status SqliteMetadataStore::setattr(uint64_t ino, const dfs_setattr_t& sa, dfs_t
 
 Status SqliteMetadataStore::create(uint64_t dir, std::string_view name, const dfs_create_args_t& args,
                                    dfs_time_t now, dfs_attr_t& out, bool& existed) {
+    return createIn(dir, name, args, now, out, existed, nullptr);
+}
+
+Status SqliteMetadataStore::createPlus(uint64_t dir, std::string_view name, const dfs_create_args_t& args,
+                                       dfs_time_t now, dfs_attr_t& out, bool& existed, dfs_attr_t& dirOut) {
+    return createIn(dir, name, args, now, out, existed, &dirOut);
+}
+
+Status SqliteMetadataStore::createIn(uint64_t dir, std::string_view name, const dfs_create_args_t& args,
+                                     dfs_time_t now, dfs_attr_t& out, bool& existed, dfs_attr_t* dirOut) {
     existed = false;
     if (!dfs::validType(args.type)) {
         return makeError(DFS_ERR_BADTYPE);
@@ -66,6 +76,9 @@ Status SqliteMetadataStore::create(uint64_t dir, std::string_view name, const df
             return old.error();
         }
         if (*old != 0) {
+            if (dirOut != nullptr) {
+                *dirOut = d->attr;
+            }
             return existing(c, *old, args, out, existed);
         }
         if (args.type == DFS_TYPE_DIR && d->attr.nlink >= kMaxLinks) {
@@ -103,6 +116,9 @@ Status SqliteMetadataStore::create(uint64_t dir, std::string_view name, const df
             return s;
         }
         out = a;
+        if (dirOut != nullptr) {
+            *dirOut = d->attr;
+        }
         return okStatus();
     });
 }

@@ -6,6 +6,7 @@
 #include "src/plugin_loader.hpp"
 #include "src/shares.hpp"
 #include "src/vfs.hpp"
+#include "../share_config.hpp"
 
 #include <dittofs/cpp/views.hpp>
 
@@ -33,16 +34,7 @@ class LocksTableTest : public ::testing::Test {
 protected:
     void SetUp() override {
         plugins_.setDirs({DFS_TEST_PLUGIN_DIR});
-        Config c;
-        c.metadata["m"] = StoreConfig{"m", DFS_PLUGIN_METADATA_STORE, "mem", {{"root_mode", "0777"}}};
-        c.blocks["b"] = StoreConfig{"b", DFS_PLUGIN_BLOCK_STORE, "mem", {}};
-        ShareConfig s;
-        s.name = "s";
-        s.path = "/s";
-        s.metadata = "m";
-        s.blocks = "b";
-        s.clients = {"127.0.0.0/8"};
-        c.shares = {s};
+        Config c = oneShareConfig("mem", {{"root_mode", "0777"}}, {"127.0.0.0/8"});
         std::string err;
         ASSERT_TRUE(shares_.apply(c, err)) << err;
         services_.vfs = &vfs_;

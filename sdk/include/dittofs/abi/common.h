@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define DFS_ABI_MAJOR 1
-#define DFS_ABI_MINOR 5
+#define DFS_ABI_MINOR 6
 
 #ifdef __cplusplus
 #define DFS_BEGIN_DECLS extern "C" {

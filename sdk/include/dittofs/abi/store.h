@@ -171,6 +171,14 @@ typedef struct dfs_metadata_store_ops {
      * call has returned (an entry whose object is gone by then comes without them). */
     dfs_err_t (*readdir_plus)(void* inst, uint64_t dir, uint64_t cookie,
                               dfs_dirent_plus_sink_fn sink, void* sink_ctx, int32_t* eof);
+
+    /* (1.6) create() that also delivers the attributes of `dir` as the call left them
+     * (dir_out, not NULL): what getattr(dir) answers right after the call, read in the
+     * same atomic step. Same arguments, results and errors as create(). The kernel uses
+     * it to keep a cached copy of the directory instead of reading it again after every
+     * create in it. NULL, or DFS_ERR_NOTSUPP: the kernel calls create(). */
+    dfs_err_t (*create_plus)(void* inst, uint64_t dir, dfs_str_t name, const dfs_create_args_t* args,
+                             dfs_time_t now, dfs_attr_t* out, int32_t* existed, dfs_attr_t* dir_out);
 } dfs_metadata_store_ops_t;
 
 /* ---- Block store ----------------------------------------------------------------------

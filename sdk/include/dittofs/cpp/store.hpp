@@ -58,6 +58,13 @@ public:
     virtual Status readdirPlus(uint64_t, uint64_t, const DirentPlusSink&, bool&) {
         return makeError(DFS_ERR_NOTSUPP);
     }
+    // Optional (ABI 1.6): create() that also gives the directory's attributes after it
+    // (dirOut); DFS_ERR_NOTSUPP selects the default (create, the kernel reads the
+    // directory when it needs it).
+    virtual Status createPlus(uint64_t, std::string_view, const dfs_create_args_t&, dfs_time_t, dfs_attr_t&, bool&,
+                              dfs_attr_t&) {
+        return makeError(DFS_ERR_NOTSUPP);
+    }
 };
 
 class BlockStore {
@@ -179,6 +186,28 @@ inline const dfs_metadata_store_ops_t* metadataOps() {
                 auto s = mi(p)->impl->create(dir, toView(name), c, now, a, ex);
                 if (s.ok() && out != nullptr) {
                     *out = a;
+                }
+                if (existed != nullptr) {
+                    *existed = ex ? 1 : 0;
+                }
+                return s;
+            });
+        };
+        o.create_plus = [](void* p, uint64_t dir, dfs_str_t name, const dfs_create_args_t* args, dfs_time_t now,
+                           dfs_attr_t* out, int32_t* existed, dfs_attr_t* dirOut) {
+            return guard(mi(p)->host, "create_plus", [&] {
+                dfs_create_args_t c = copyStruct(args);
+                dfs_attr_t a = makeStruct<dfs_attr_t>();
+                dfs_attr_t d = makeStruct<dfs_attr_t>();
+                bool ex = false;
+                auto s = mi(p)->impl->createPlus(dir, toView(name), c, now, a, ex, d);
+                if (s.ok()) {
+                    if (out != nullptr) {
+                        *out = a;
+                    }
+                    if (dirOut != nullptr) {
+                        *dirOut = d;
+                    }
                 }
                 if (existed != nullptr) {
                     *existed = ex ? 1 : 0;

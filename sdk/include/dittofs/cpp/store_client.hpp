@@ -56,11 +56,22 @@ public:
     struct Created {
         dfs_attr_t attr;
         bool existed;
+        // The directory's attributes after the call, when the store gave them
+        // (create_plus, ABI 1.6).
+        bool haveDir;
+        dfs_attr_t dir;
     };
     Result<Created> create(uint64_t dir, std::string_view name, const dfs_create_args_t& args, dfs_time_t now) const {
-        Created c{makeStruct<dfs_attr_t>(), false};
+        Created c{makeStruct<dfs_attr_t>(), false, false, makeStruct<dfs_attr_t>()};
         int32_t existed = 0;
-        Status s = ops_.create(inst_, dir, toC(name), &args, now, &c.attr, &existed);
+        Status s = makeError(DFS_ERR_NOTSUPP);
+        if (ops_.create_plus != nullptr) {
+            s = ops_.create_plus(inst_, dir, toC(name), &args, now, &c.attr, &existed, &c.dir);
+            c.haveDir = s.ok();
+        }
+        if (s.code() == DFS_ERR_NOTSUPP) {
+            s = ops_.create(inst_, dir, toC(name), &args, now, &c.attr, &existed);
+        }
         if (!s.ok()) {
             return s.error();
         }
