@@ -18,6 +18,7 @@
 #include <deque>
 #include <list>
 #include <mutex>
+#include <vector>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -40,6 +41,11 @@ constexpr int kSendWaitMs = 2;
 // goes to the connection's I/O thread.
 constexpr size_t kMaxIov = 64;
 constexpr int kWriteRounds = 4;
+// Bytes a worker's round gathers at most (a round takes at least one reply whole): a few
+// large READ replies per round, so a worker is not kept writing others' replies for long.
+constexpr size_t kRoundBytes = size_t{2} << 20;
+// Replies from this size on wait for the connection's writer instead of queueing behind it.
+constexpr size_t kLargeReply = 64 * 1024;
 
 bool bindAddress(const std::string& bind, asio::ip::address& out, std::string& error) {
     boost::system::error_code ec;
@@ -103,6 +109,15 @@ public:
         std::unique_lock<std::mutex> g(writeMutex_);
         if (closed_) {
             return;
+        }
+        if (len >= kLargeReply) {
+            // A large reply (READ data) waits for the writer to finish and sends itself:
+            // workers that produce large replies faster than the socket drains them are
+            // held back here, as the client's reading paces them.
+            idle_.wait(g, [this] { return !writing_ || closed_; });
+            if (closed_) {
+                return;
+            }
         }
         queue_.push_back(Out{std::move(buf), offset - 4, len + 4});
         if (writing_) {
@@ -204,6 +219,7 @@ private:
             if (closed_ || queue_.empty()) {
                 queue_.clear();
                 writing_ = false;
+                idle_.notify_all();
                 return;
             }
             iovec iov[kMaxIov];
@@ -212,7 +228,7 @@ private:
             for (const Out& o : queue_) {
                 iov[n++] = iovec{o.buf->data() + o.offset, o.len};
                 want += o.len;
-                if (n == kMaxIov) {
+                if (n == kMaxIov || want >= kRoundBytes) {
                     break;
                 }
             }
@@ -242,18 +258,19 @@ private:
         if (closed_ || queue_.empty()) {
             queue_.clear();
             writing_ = false;
+            idle_.notify_all();
             return;
         }
         g.unlock();
         asio::post(strand_, [self = shared_from_this()] { self->writeNext(); });
     }
 
-    // Writes what the socket takes now without blocking (waiting briefly for room a few
-    // times); returns the byte count (short when it takes no more or has failed: a failed
-    // connection is closed by its reader). Advances `iov`.
+    // Writes what the socket takes without blocking, waiting briefly for room while the
+    // client keeps reading; returns the byte count (short when the socket stopped taking
+    // data or has failed: a failed connection is closed by its reader). Advances `iov`.
     size_t sendNow(iovec* iov, size_t n) {
         size_t done = 0;
-        int waits = 0;
+        int waits = 0;  // in a row without progress
         while (n > 0) {
             msghdr msg{};
             msg.msg_iov = iov;
@@ -261,6 +278,7 @@ private:
             ssize_t w = ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (w > 0) {
                 done += static_cast<size_t>(w);
+                waits = 0;
                 for (auto k = static_cast<size_t>(w); k > 0;) {
                     if (k < iov->iov_len) {
                         iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + k;
@@ -290,26 +308,36 @@ private:
 
     // On the strand: writes the queue until it is empty.
     void writeNext() {
-        Out o;
+        std::vector<asio::const_buffer> bufs;
         {
             std::lock_guard<std::mutex> g(writeMutex_);
             if (queue_.empty() || closed_) {
                 queue_.clear();
                 writing_ = false;
+                idle_.notify_all();
                 return;
             }
-            o = queue_.front();
+            for (const Out& o : queue_) {
+                bufs.emplace_back(o.buf->data() + o.offset, o.len);
+                if (bufs.size() == kMaxIov) {
+                    break;
+                }
+            }
         }
-        asio::async_write(socket_, asio::buffer(o.buf->data() + o.offset, o.len),
-                          asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, size_t) {
+        const size_t count = bufs.size();
+        asio::async_write(socket_, bufs,
+                          asio::bind_executor(strand_, [self = shared_from_this(), count](boost::system::error_code ec,
+                                                                                         size_t) {
                               {
                                   std::lock_guard<std::mutex> g(self->writeMutex_);
-                                  self->queue_.pop_front();
                                   if (ec) {
                                       self->queue_.clear();
                                       self->writing_ = false;
+                                      self->idle_.notify_all();
                                       return;
                                   }
+                                  self->queue_.erase(self->queue_.begin(),
+                                                     self->queue_.begin() + static_cast<std::ptrdiff_t>(count));
                               }
                               self->writeNext();
                           }));
