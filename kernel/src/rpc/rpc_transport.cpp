@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cerrno>
+#include <cstring>
 #include <deque>
 #include <list>
 #include <mutex>
@@ -33,6 +34,8 @@ using asio::ip::udp;
 
 std::atomic<uint64_t> gNextId{1};
 constexpr uint32_t kMaxFragments = 4096;
+// What one read of a connection asks for.
+constexpr size_t kReadChunk = 64 * 1024;
 // How long a worker waits, a few times at most, for room in the socket to finish a reply
 // itself before the rest goes to the connection's I/O thread.
 constexpr int kSendWaits = 8;
@@ -86,7 +89,7 @@ public:
     }
 
     void start() {
-        asio::dispatch(strand_, [self = shared_from_this()] { self->readMark(); });
+        asio::dispatch(strand_, [self = shared_from_this()] { self->readMore(); });
     }
 
     void close() {
@@ -128,7 +131,7 @@ public:
     }
 
     // Off the strand: only a call that brings the connection back under its in-flight
-    // bound while reading is paused needs the strand (see onFragment for the other half).
+    // bound while reading is paused needs the strand (see endFragment for the other half).
     void callDone() override {
         uint32_t left = inFlight_.fetch_sub(1) - 1;
         if (left < maxInFlight_ && paused_.load()) {
@@ -148,20 +151,79 @@ private:
         size_t len = 0;
     };
 
-    void readMark() {
-        asio::async_read(socket_, asio::buffer(mark_, 4),
-                         asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                             self->onMark(ec);
-                         }));
+    // Reading (on the strand): bytes arrive in rbuf_, a chunk per read, and are cut into
+    // records there, so one read delivers every small call the client has sent (two
+    // reads per call, mark then body, would cost a system call and a completion each).
+    // The rest of a fragment larger than what is buffered is read straight into its
+    // record, so a large WRITE is not copied twice.
+    void readMore() {
+        if (rpos_ > 0) {
+            std::memmove(rbuf_.data(), rbuf_.data() + rpos_, rlen_);
+            rpos_ = 0;
+        }
+        socket_.async_read_some(asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
+                                asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec,
+                                                                                        size_t n) {
+                                    if (ec) {
+                                        return;  // closed by the peer or by us
+                                    }
+                                    self->rlen_ += n;
+                                    self->parse();
+                                }));
     }
 
-    void onMark(boost::system::error_code ec) {
-        if (ec) {
-            return;  // closed by the peer or by us
+    // Cuts the buffered bytes into fragments and records; reads more when they run out,
+    // except while paused (what is buffered waits for resume()).
+    void parse() {
+        for (;;) {
+            if (fragLeft_ == 0) {
+                if (rlen_ < 4) {
+                    break;
+                }
+                const uint8_t* p = rbuf_.data() + rpos_;
+                uint32_t m = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+                rpos_ += 4;
+                rlen_ -= 4;
+                if (!startFragment(m & 0x7fffffffu, (m & 0x80000000u) != 0)) {
+                    return;
+                }
+                if (fragLeft_ == 0 && !endFragment()) {
+                    return;  // an empty fragment
+                }
+                continue;
+            }
+            const size_t take = std::min<size_t>(rlen_, fragLeft_);
+            std::memcpy(record_->data() + record_->size() - fragLeft_, rbuf_.data() + rpos_, take);
+            rpos_ += take;
+            rlen_ -= take;
+            fragLeft_ -= static_cast<uint32_t>(take);
+            if (fragLeft_ > 0) {
+                if (fragLeft_ >= rbuf_.size() / 2) {
+                    asio::async_read(socket_, asio::buffer(record_->data() + record_->size() - fragLeft_, fragLeft_),
+                                     asio::bind_executor(strand_, [self = shared_from_this()](
+                                                                      boost::system::error_code ec, size_t) {
+                                         if (ec) {
+                                             return;
+                                         }
+                                         self->fragLeft_ = 0;
+                                         if (self->endFragment()) {
+                                             self->parse();
+                                         }
+                                     }));
+                    return;
+                }
+                break;  // the buffer is empty: read the rest into it
+            }
+            if (!endFragment()) {
+                return;
+            }
         }
-        uint32_t m = (uint32_t{mark_[0]} << 24) | (uint32_t{mark_[1]} << 16) | (uint32_t{mark_[2]} << 8) | mark_[3];
-        bool last = (m & 0x80000000u) != 0;
-        uint32_t len = m & 0x7fffffffu;
+        readMore();
+    }
+
+    // A fragment of `len` bytes begins: makes room for it in the record. False when the
+    // record would be too large (the connection is closed).
+    bool startFragment(uint32_t len, bool last) {
         if (!record_) {
             record_ = std::make_shared<Bytes>();
             fragments_ = 0;
@@ -171,23 +233,19 @@ private:
                       {{"client", peer_}, {"bytes", std::to_string(uint64_t{record_->size()} + len)},
                        {"max", std::to_string(maxRecord_)}});
             closeSocket();
-            return;
+            return false;
         }
-        size_t at = record_->size();
-        record_->resize(at + len);
-        asio::async_read(socket_, asio::buffer(record_->data() + at, len),
-                         asio::bind_executor(strand_, [self = shared_from_this(), last](boost::system::error_code e2, size_t) {
-                             self->onFragment(e2, last);
-                         }));
+        record_->resize(record_->size() + len);
+        fragLeft_ = len;
+        fragLast_ = last;
+        return true;
     }
 
-    void onFragment(boost::system::error_code ec, bool last) {
-        if (ec) {
-            return;
-        }
-        if (!last) {
-            readMark();
-            return;
+    // The current fragment is complete; the last one of a record hands the record to the
+    // server. False when reading must stop here: paused at the in-flight bound.
+    bool endFragment() {
+        if (!fragLast_) {
+            return true;
         }
         auto rec = std::move(record_);
         ++inFlight_;
@@ -197,16 +255,16 @@ private:
             // the check above and the flag did not see it set: look again.
             paused_.store(true);
             if (inFlight_.load() >= maxInFlight_ || !paused_.exchange(false)) {
-                return;
+                return false;
             }
         }
-        readMark();
+        return true;
     }
 
     // On the strand, posted by callDone().
     void resume() {
         if (inFlight_.load() < maxInFlight_ && paused_.exchange(false)) {
-            readMark();
+            parse();
         }
     }
 
@@ -361,9 +419,13 @@ private:
     uint64_t id_;
     std::string peer_;
     std::string local_;
-    uint8_t mark_[4] = {};
-    std::shared_ptr<Bytes> record_;
+    Bytes rbuf_ = Bytes(kReadChunk);
+    size_t rpos_ = 0;  // unparsed bytes: rbuf_[rpos_, rpos_ + rlen_)
+    size_t rlen_ = 0;
+    std::shared_ptr<Bytes> record_;  // the record being read
     uint32_t fragments_ = 0;
+    uint32_t fragLeft_ = 0;  // bytes of the current fragment still to come
+    bool fragLast_ = false;
     // Calls handed to the server and not yet done; reading pauses at maxInFlight_.
     std::atomic<uint32_t> inFlight_{0};
     std::atomic<bool> paused_{false};
