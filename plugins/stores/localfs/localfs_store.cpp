@@ -174,7 +174,11 @@ Result<OpenFilePtr> LocalFsBlockStore::openObject(uint64_t obj, bool create) {
     if (OpenFilePtr f = cache_.find(obj)) {
         return f;
     }
-    int fd = ::open(pathOf(obj).c_str(), O_RDWR | O_CLOEXEC);
+    // Without directory fsyncs nothing needs to know whether this call created the file:
+    // one open that creates it if missing (a new object's first write, the common case)
+    // instead of an open that fails and a second that creates.
+    const bool createHere = create && !dirFsync_;
+    int fd = ::open(pathOf(obj).c_str(), O_RDWR | O_CLOEXEC | (createHere ? O_CREAT : 0), 0600);
     if (fd < 0) {
         if (errno != ENOENT) {
             return lastError();
@@ -182,6 +186,7 @@ Result<OpenFilePtr> LocalFsBlockStore::openObject(uint64_t obj, bool create) {
         if (!create) {
             return OpenFilePtr{};
         }
+        // (ENOENT with O_CREAT: a fan-out directory is missing, which this makes.)
         auto made = createObjectFile(obj);
         if (!made.ok()) {
             return made.error();
