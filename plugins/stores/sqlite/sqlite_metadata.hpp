@@ -157,6 +157,7 @@ private:
     std::mt19937_64 rng_;  // generations; used under writeMutex_ only
     std::mutex writeMutex_;
     ConnectionPtr writer_;
+    bool synchronousFull_ = false;  // every commit is synced (synchronous = full)
     // Group commit: the slots waiting for the next group, and whether a group is being
     // run (or its next leader chosen).
     std::mutex groupMu_;
