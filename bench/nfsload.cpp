@@ -46,6 +46,7 @@ void usage() {
                  "  --dir NAME        smallfiles/readdirplus directory at the export root\n"
                  "  --maxcount N      READDIRPLUS maxcount (131072); --dircount N (32768)\n"
                  "  --unstable        smallfiles: WRITE UNSTABLE instead of FILE_SYNC\n"
+                 "  --commit          smallfiles: WRITE UNSTABLE, then COMMIT each file\n"
                  "  --seed N          random offsets\n");
 }
 
@@ -111,6 +112,8 @@ bool parseArgs(int argc, char** argv, Options& opt, bool& sizeGiven) {
             opt.dirCount = static_cast<uint32_t>(parseSize(next()));
         } else if (a == "--unstable") {
             opt.smallFileSync = false;
+        } else if (a == "--commit") {
+            opt.smallFileCommit = true;
         } else if (a == "--nlm-port") {
             opt.nlmPort = std::atoi(next());
         } else if (a == "--seed") {

@@ -36,9 +36,16 @@ std::string entryName(uint64_t i) {
 // `writeBytes` 0 a file is only created (how readdirplus fills its directory).
 class CreatePipeline : public Pipeline {
 public:
-    CreatePipeline(Connection& conn, FileHandle& dir, uint64_t files, uint64_t writeBytes, bool fileSync,
+    // commit: UNSTABLE WRITE then COMMIT of each file (what a client sends when it closes
+    // a file written in several UNSTABLE WRITEs); else FILE_SYNC, or UNSTABLE alone.
+    CreatePipeline(Connection& conn, FileHandle& dir, uint64_t files, uint64_t writeBytes, bool fileSync, bool commit,
                    unsigned depth)
-        : Pipeline(conn, depth), dir_(dir), files_(files), writeBytes_(writeBytes), fileSync_(fileSync) {}
+        : Pipeline(conn, depth),
+          dir_(dir),
+          files_(files),
+          writeBytes_(writeBytes),
+          fileSync_(fileSync && !commit),
+          commit_(commit) {}
 
 protected:
     bool issueNext() override {
@@ -110,9 +117,32 @@ private:
             auto* res = static_cast<WRITE3res*>(data);
             if (res->status != NFS3_OK) {
                 self->fail("WRITE " + op->name + ": " + statusName(res->status));
+            } else if (self->commit_) {
+                self->bytes += res->WRITE3res_u.resok.count;
+                COMMIT3args args{};
+                args.file = op->fh.fh3();
+                if (rpc_nfs3_commit_async(self->conn_.rpc(), &CreatePipeline::onCommit, &args, op.get()) == 0) {
+                    op.release();  // the slot stays taken until the COMMIT's reply
+                    return;
+                }
+                self->fail(std::string("could not queue COMMIT: ") + rpc_get_error(self->conn_.rpc()));
             } else {
                 self->ops += 1;
                 self->bytes += res->WRITE3res_u.resok.count;
+            }
+        }
+        self->completed();
+    }
+
+    static void onCommit(rpc_context*, int status, void* data, void* priv) {
+        std::unique_ptr<FileOp> op(static_cast<FileOp*>(priv));
+        CreatePipeline* self = op->self;
+        if (self->replyOk(status, data, "COMMIT")) {
+            auto* res = static_cast<COMMIT3res*>(data);
+            if (res->status != NFS3_OK) {
+                self->fail("COMMIT " + op->name + ": " + statusName(res->status));
+            } else {
+                self->ops += 1;
             }
         }
         self->completed();
@@ -122,6 +152,7 @@ private:
     uint64_t files_;
     uint64_t writeBytes_;
     bool fileSync_;
+    bool commit_;
     uint64_t next_ = 0;
 };
 
@@ -253,7 +284,7 @@ Result runSmallFiles(const Options& opt) {
     if (!makeDir(*conn, dirName, dir, error)) {
         return failed(r, error);
     }
-    CreatePipeline p(*conn, dir, opt.files, opt.ioSize, opt.smallFileSync, opt.depth);
+    CreatePipeline p(*conn, dir, opt.files, opt.ioSize, opt.smallFileSync, opt.smallFileCommit, opt.depth);
     auto start = Clock::now();
     bool ran = p.run(start + secondsToDuration(opt.maxSeconds), error);
     r = finishRun(r, p, start, ran, error);
@@ -261,7 +292,7 @@ Result runSmallFiles(const Options& opt) {
     r.value = static_cast<double>(r.ops) / r.seconds;
     r.complete = p.ops == opt.files;
     r.extra = "files=" + std::to_string(opt.files) + " io=" + std::to_string(opt.ioSize) +
-              " stable=" + (opt.smallFileSync ? "FILE_SYNC" : "UNSTABLE") + " depth=" + std::to_string(opt.depth);
+              " stable=" + (opt.smallFileCommit ? "UNSTABLE+COMMIT" : opt.smallFileSync ? "FILE_SYNC" : "UNSTABLE") + " depth=" + std::to_string(opt.depth);
     return r;
 }
 
@@ -285,7 +316,7 @@ Result runReaddirPlus(const Options& opt) {
             return failed(r, "probe listing: " + (error.empty() ? probe.error() : error));
         }
         if (probe.lastListingEntries < opt.files + 2) {
-            CreatePipeline fill(*conn, dir, opt.files, 0, false, opt.depth);
+            CreatePipeline fill(*conn, dir, opt.files, 0, false, false, opt.depth);
             if (!fill.run(Clock::now() + std::chrono::seconds(600), error) || fill.hasFailed()) {
                 return failed(r, "filling the directory: " + (error.empty() ? fill.error() : error));
             }

@@ -29,6 +29,7 @@ struct Options {
     uint32_t dirCount = 32768;              // READDIRPLUS dircount
     uint32_t maxCount = 131072;             // READDIRPLUS maxcount
     bool smallFileSync = true;              // smallfiles: FILE_SYNC write (as a close() flush does)
+    bool smallFileCommit = false;           // smallfiles: UNSTABLE write, then COMMIT
     uint64_t seed = 1;
     int nlmPort = 0;                        // locks: the server's NLM port (TCP)
 };
