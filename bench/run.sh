@@ -21,6 +21,7 @@
 #   BENCH_RDP_DEPTH readdirplus listings at once (1)
 #   BENCH_OUT       also write the results, one tab-separated line per cell, to this file
 #   KEEP=1          keep the temporary directory (logs, configs) for inspection
+#   BENCH_SETTLE    seconds to wait after removing it (40; see cleanup())
 #
 # nfs-ganesha cannot start without an rpcbind to register with (it exits with "Cannot
 # register NFS V3 on UDP"), so when none answers on 127.0.0.1 the script starts Debian's
@@ -99,6 +100,14 @@ cleanup() {
     log "kept $tmp"
   else
     $SUDO rm -rf "$tmp"
+    # ext4 without a journal will not reuse an inode deleted in the last ~35 s
+    # (recently_deleted() in its allocator) and scans past every such inode on each
+    # create: right after removing tens of thousands of files, file creation is several
+    # times slower. Waiting here keeps one run's cleanup out of the next run's numbers.
+    if [ "${BENCH_SETTLE:-40}" -gt 0 ]; then
+      log "waiting ${BENCH_SETTLE:-40} s for the file system to settle after the cleanup (BENCH_SETTLE)"
+      sleep "${BENCH_SETTLE:-40}"
+    fi
   fi
 }
 trap cleanup EXIT
