@@ -9,6 +9,7 @@
 
 #include "shares.hpp"
 
+#include <atomic>
 #include <dittofs/abi/host.h>
 #include <dittofs/cpp/result.hpp>
 
@@ -96,6 +97,10 @@ private:
 
     ShareRegistry& shares_;
     uint8_t verifier_[8] = {};
+    // How many entries the store is asked for first in a listing call: what the last
+    // listing call that filled its reply took, plus a margin (readdir); [1] with
+    // attributes (DFS_READDIR_PLUS), [0] without.
+    std::atomic<uint32_t> listingBatch_[2] = {256, 256};
 };
 
 }  // namespace dfs::kernel

@@ -95,16 +95,24 @@ Status Vfs::readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie
         bool haveAttr;
         dfs_attr_t attr;
     };
-    constexpr size_t kBatch = 1024;  // about one READDIRPLUS reply of 128 KiB
+    // Each entry read from the store and not delivered is read again by the next call,
+    // so a call asks first for about as many as the last call that filled its reply
+    // delivered (replies of one client are alike in size), then for more in batches of
+    // at most kMaxBatch.
+    constexpr size_t kMinBatch = 16;
+    constexpr size_t kMaxBatch = 1024;
+    std::atomic<uint32_t>& learnt = listingBatch_[plus ? 1 : 0];
+    size_t want = std::clamp<size_t>(learnt.load(std::memory_order_relaxed), kMinBatch, kMaxBatch);
+    size_t delivered = 0;
     std::vector<Entry> batch;
     std::string names;  // the batch's names, back to back
-    batch.reserve(kBatch);
+    batch.reserve(want);
     uint64_t from = cookie;
     for (;;) {
         batch.clear();
         names.clear();
         auto take = [&](const dfs_dirent_t& e, const dfs_attr_t* a) {
-            if (batch.size() == kBatch) {
+            if (batch.size() == want) {
                 return false;
             }
             std::string_view n = toView(e.name);
@@ -128,11 +136,14 @@ Status Vfs::readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie
                 ve.fh = &fh;
             }
             if (!sink(ve)) {
+                // The reply is full: the next call of this kind likely takes as many.
+                learnt.store(static_cast<uint32_t>(delivered + delivered / 16 + 2), std::memory_order_relaxed);
                 if (eof != nullptr) {
                     *eof = 0;
                 }
                 return okStatus();
             }
+            ++delivered;
         }
         if (*r || batch.empty()) {
             if (eof != nullptr) {
@@ -141,6 +152,7 @@ Status Vfs::readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie
             return okStatus();
         }
         from = batch.back().entry.cookie;
+        want = kMaxBatch;
     }
 }
 
