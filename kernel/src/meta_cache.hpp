@@ -68,12 +68,14 @@ public:
     }
     Result<dfs_attr_t> setattr(uint64_t ino, const dfs_setattr_t& sa, dfs_time_t now) const {
         // A pending size/mtime of this object goes first, or it would land after (and
-        // undo) this change.
-        flushPending(ino);
+        // undo) this change; if it cannot be written, neither is this change.
+        if (Status s = flushPending(ino); !s.ok()) {
+            return s.error();
+        }
         uint64_t gen = generation();
         auto a = client_.setattr(ino, sa, now);
         if (a.ok()) {
-            offer(*a, gen);
+            *a = refresh(*a, gen);
         } else {
             markStale(ino);
         }
@@ -122,6 +124,8 @@ public:
         flushing_.store(true);
         std::unordered_map<uint64_t, Pending> work;
         {
+            // What is being written stays visible to readers (mergePending) in flushed_
+            // until the store's answer is cached.
             std::lock_guard<std::mutex> g(mu_);
             if (ino == 0) {
                 work.swap(pending_);
@@ -129,12 +133,18 @@ public:
                 work.emplace(it->first, it->second);
                 pending_.erase(it);
             }
-            havePending_.store(!pending_.empty());
+            flushed_ = work;
+            havePending_.store(!pending_.empty() || !flushed_.empty());
         }
         struct Lower {
-            std::atomic<bool>& flag;
-            ~Lower() { flag.store(false); }
-        } lower{flushing_};
+            const CachedMetadata& self;
+            ~Lower() {
+                std::lock_guard<std::mutex> g(self.mu_);
+                self.flushed_.clear();
+                self.havePending_.store(!self.pending_.empty());
+                self.flushing_.store(false);
+            }
+        } lower{*this};
         Status result = okStatus();
         for (const auto& [obj, p] : work) {
             auto sa = makeStruct<dfs_setattr_t>();
@@ -143,17 +153,21 @@ public:
             sa.mtime = p.mtime;
             uint64_t gen = generation();
             auto a = client_.setattr(obj, sa, p.mtime);
+            std::lock_guard<std::mutex> g(mu_);
             if (a.ok()) {
-                offer(*a, gen);
+                flushed_.erase(obj);
+                refreshLocked(*a, gen);
             } else if (a.code() != DFS_ERR_STALE) {  // (a removed object has nothing left to update)
                 result = a.error();
                 // Not written: it stays pending, so the next COMMIT tries again and reports
                 // the failure rather than finding nothing to do.
-                std::lock_guard<std::mutex> g(mu_);
                 Pending& q = pending_[obj];
                 q.size = std::max(q.size, p.size);
                 q.mtime = later(q.mtime, p.mtime);
+                flushed_.erase(obj);
                 havePending_.store(true);
+            } else {
+                flushed_.erase(obj);
             }
         }
         return result;
@@ -171,7 +185,7 @@ public:
             } else if (!c->existed) {
                 markStale(dir);
             }
-            c->attr = offer(c->attr, gen);
+            c->attr = refresh(c->attr, gen);
         }
         return c;
     }
@@ -180,7 +194,7 @@ public:
         auto a = client_.link(ino, dir, name, now);
         if (a.ok()) {
             markStale(dir);
-            *a = offer(*a, gen);
+            *a = refresh(*a, gen);
         }
         return a;
     }
@@ -192,7 +206,7 @@ public:
             if (a->nlink == 0) {
                 forget(a->ino);
             } else {
-                *a = offer(*a, gen);
+                *a = refresh(*a, gen);
             }
         }
         return a;
@@ -278,8 +292,9 @@ private:
         std::lock_guard<std::mutex> g(mu_);
         return gen_;
     }
-    // Caches `a`, read by a store call begun at generation `gen`, and returns it with
-    // the pending size/mtime of its object merged in.
+    // Caches `a`, read (getattr, lookup) by a store call begun at generation `gen`, and
+    // returns it with the pending size/mtime of its object merged in. A read that may be
+    // older than a change marked since is dropped.
     dfs_attr_t offer(dfs_attr_t a, uint64_t gen) const {
         std::lock_guard<std::mutex> g(mu_);
         mergePending(a);
@@ -309,30 +324,34 @@ private:
         return a;
     }
     // After a change of `a.ino` the store answered with `a` (a store call begun at
-    // generation `gen`): `a` replaces the entry unless someone marked the object stale
-    // since, which leaves it stale (newer again). Concurrent changes that answered too
-    // are ordered by `change`.
-    void refresh(const dfs_attr_t& a, uint64_t gen) const {
+    // generation `gen`): `a` replaces the entry, and is returned with the pending
+    // size/mtime merged in. If it cannot be trusted to be the newest (the object was
+    // marked stale, or the cache emptied, since the call began), the entry is marked stale
+    // now instead, so that no read begun before this change can be cached after it.
+    // Concurrent changes that answered too are ordered by `change`.
+    dfs_attr_t refresh(dfs_attr_t a, uint64_t gen) const {
         std::lock_guard<std::mutex> g(mu_);
+        return refreshLocked(a, gen);
+    }
+    dfs_attr_t refreshLocked(dfs_attr_t a, uint64_t gen) const {
+        mergePending(a);
         auto it = attrs_.find(a.ino);
         if (it == attrs_.end()) {
-            if (gen < floor_ || attrs_.size() >= kMaxEntries) {
-                return;  // emptied since the call began: `a` may be older than what followed
+            if (attrs_.size() >= kMaxEntries) {
+                clearLocked();
+            } else {
+                attrs_.emplace(a.ino, gen >= floor_ ? Entry{a, 0} : Entry{a, ++gen_});
             }
-            it = attrs_.emplace(a.ino, Entry{a, 0}).first;
-            mergePending(it->second.attr);
-            return;
+            return a;
         }
         Entry& e = it->second;
-        if (e.staleSince > gen) {
+        if (gen < floor_ || e.staleSince > gen) {
             e.staleSince = ++gen_;
-            return;
-        }
-        if (e.staleSince != 0 || a.change >= e.attr.change) {
+        } else if (e.staleSince != 0 || a.change >= e.attr.change) {
             e.attr = a;
             e.staleSince = 0;
-            mergePending(e.attr);
         }
+        return a;
     }
     void markStale(uint64_t ino) const {
         std::lock_guard<std::mutex> g(mu_);
@@ -364,17 +383,19 @@ private:
     }
     // Under mu_: the attributes as the pending update of their object will make them.
     void mergePending(dfs_attr_t& a) const {
-        if (pending_.empty()) {
-            return;
+        for (const auto* m : {&pending_, &flushed_}) {
+            if (m->empty()) {
+                continue;
+            }
+            auto it = m->find(a.ino);
+            if (it == m->end()) {
+                continue;
+            }
+            a.size = std::max(a.size, it->second.size);
+            a.used = std::max(a.used, it->second.size);
+            a.mtime = later(a.mtime, it->second.mtime);
+            a.ctime = later(a.ctime, it->second.mtime);
         }
-        auto it = pending_.find(a.ino);
-        if (it == pending_.end()) {
-            return;
-        }
-        a.size = std::max(a.size, it->second.size);
-        a.used = std::max(a.used, it->second.size);
-        a.mtime = later(a.mtime, it->second.mtime);
-        a.ctime = later(a.ctime, it->second.mtime);
     }
 
     MetadataStoreClient client_;
@@ -385,6 +406,8 @@ private:
     // Size/mtime updates of UNSTABLE WRITEs not yet in the store (under mu_); flushMu_
     // makes a reader that flushes wait for a flush already under way.
     mutable std::unordered_map<uint64_t, Pending> pending_;
+    // The updates a flush is writing (under mu_), until the store has answered for each.
+    mutable std::unordered_map<uint64_t, Pending> flushed_;
     mutable std::atomic<bool> havePending_{false};
     mutable std::atomic<bool> flushing_{false};
     mutable std::mutex flushMu_;

@@ -1,0 +1,188 @@
+// The VFS's attribute cache (kernel/src/meta_cache.hpp) over a scripted metadata store:
+// store calls of several threads interleaved at chosen points, and a store that fails,
+// to check what the cache may answer afterwards.
+#include "src/meta_cache.hpp"
+
+#include <dittofs/cpp/views.hpp>
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace dfs::kernel {
+namespace {
+
+// One regular file (ino 7) whose attributes the test changes through the cache. Hooks
+// run inside the store's calls, where a real store would be between reading and
+// answering.
+struct ScriptedStore {
+    std::mutex mu;
+    dfs_attr_t file = [] {
+        auto a = makeStruct<dfs_attr_t>();
+        a.type = DFS_TYPE_REG;
+        a.ino = 7;
+        a.mode = 0644;
+        a.nlink = 1;
+        a.change = 1;
+        return a;
+    }();
+    dfs_err_t failGrow = dfs_err_t{DFS_OK, 0};  // answer for setattrs that grow the size
+    std::function<void()> beforeSetattr;        // before the change is applied
+    std::function<void()> afterGetattrRead;     // after the attributes were read
+
+    static ScriptedStore& of(void* inst) { return *static_cast<ScriptedStore*>(inst); }
+
+    static dfs_metadata_store_ops_t ops() {
+        auto o = makeStruct<dfs_metadata_store_ops_t>();
+        o.getattr = [](void* inst, uint64_t ino, dfs_attr_t* out) -> dfs_err_t {
+            ScriptedStore& s = of(inst);
+            if (ino != 7) {
+                return dfs_err_t{DFS_ERR_STALE, 0};
+            }
+            dfs_attr_t a;
+            {
+                std::lock_guard<std::mutex> g(s.mu);
+                a = s.file;
+            }
+            if (auto hook = std::exchange(s.afterGetattrRead, nullptr)) {
+                hook();
+            }
+            *out = a;
+            return dfs_err_t{DFS_OK, 0};
+        };
+        o.setattr = [](void* inst, uint64_t, const dfs_setattr_t* sa, dfs_time_t, dfs_attr_t* out) -> dfs_err_t {
+            ScriptedStore& s = of(inst);
+            if (auto hook = std::exchange(s.beforeSetattr, nullptr)) {
+                hook();
+            }
+            std::lock_guard<std::mutex> g(s.mu);
+            if (s.failGrow.code != DFS_OK && (sa->mask & DFS_SET_SIZE_GROW) != 0) {
+                return s.failGrow;
+            }
+            if ((sa->mask & DFS_SET_MODE) != 0) {
+                s.file.mode = sa->mode;
+            }
+            if ((sa->mask & DFS_SET_SIZE) != 0) {
+                s.file.size = sa->size;
+            }
+            if ((sa->mask & DFS_SET_SIZE_GROW) != 0) {
+                s.file.size = std::max(s.file.size, sa->size);
+            }
+            ++s.file.change;
+            *out = s.file;
+            return dfs_err_t{DFS_OK, 0};
+        };
+        o.lookup = [](void* inst, uint64_t, dfs_str_t, dfs_attr_t* out) -> dfs_err_t {
+            ScriptedStore& s = of(inst);
+            std::lock_guard<std::mutex> g(s.mu);
+            *out = s.file;
+            return dfs_err_t{DFS_OK, 0};
+        };
+        o.setxattr = [](void* inst, uint64_t, dfs_str_t, dfs_bytes_t, uint32_t, dfs_time_t) -> dfs_err_t {
+            ScriptedStore& s = of(inst);
+            std::lock_guard<std::mutex> g(s.mu);
+            ++s.file.change;
+            return dfs_err_t{DFS_OK, 0};
+        };
+        return o;
+    }
+};
+
+class MetaCacheTest : public ::testing::Test {
+protected:
+    void SetUp() override { cache_.attach(MetadataStoreClient(&ops_, &store_)); }
+
+    dfs_attr_t cached() {
+        auto a = cache_.getattr(7);
+        EXPECT_TRUE(a.ok());
+        return a.ok() ? *a : dfs_attr_t{};
+    }
+    static dfs_setattr_t modeTo(uint32_t mode) {
+        auto sa = makeStruct<dfs_setattr_t>();
+        sa.mask = DFS_SET_MODE;
+        sa.mode = mode;
+        return sa;
+    }
+
+    ScriptedStore store_;
+    dfs_metadata_store_ops_t ops_ = ScriptedStore::ops();
+    CachedMetadata cache_;
+};
+
+// A setattr began; meanwhile another change (an xattr) marked the file stale and a
+// GETATTR began reading the store before the setattr committed, and finishes after the
+// setattr's answer: the GETATTR's older attributes must not become the cached ones.
+TEST_F(MetaCacheTest, AReadBegunBeforeAnAcknowledgedChangeIsNotCachedAfterIt) {
+    EXPECT_EQ(cached().mode, 0644u);
+    std::mutex m;
+    std::condition_variable cv;
+    bool readDone = false;
+    bool release = false;
+    std::thread reader;
+    store_.beforeSetattr = [&] {
+        ASSERT_TRUE(cache_.setxattr(7, "user.x", "1", 0, dfs_time_t{}).ok());
+        store_.afterGetattrRead = [&] {
+            std::unique_lock<std::mutex> l(m);
+            readDone = true;
+            cv.notify_all();
+            cv.wait(l, [&] { return release; });
+        };
+        reader = std::thread([&] { (void)cache_.getattr(7); });
+        std::unique_lock<std::mutex> l(m);
+        cv.wait(l, [&] { return readDone; });
+    };
+    auto a = cache_.setattr(7, modeTo(0600), dfs_time_t{});
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(a->mode, 0600u);
+    {
+        std::lock_guard<std::mutex> l(m);
+        release = true;
+    }
+    cv.notify_all();
+    reader.join();
+    EXPECT_EQ(cached().mode, 0600u) << "the acknowledged setattr was lost to an older read";
+}
+
+// An UNSTABLE size the store refuses to take stays pending and visible, and a setattr of
+// the file fails rather than run ahead of it (a truncate would otherwise be undone by the
+// pending grow at the next COMMIT).
+TEST_F(MetaCacheTest, APendingSizeTheStoreRefusesStaysAndHoldsBackSetattr) {
+    EXPECT_EQ(cached().size, 0u);
+    dfs_attr_t after{};
+    ASSERT_TRUE(cache_.noteWrite(7, 4096, dfs_time_t{100, 0, 0}, &after));
+    EXPECT_EQ(after.size, 4096u);
+    store_.failGrow = dfs_err_t{DFS_ERR_IO, 5};
+    EXPECT_EQ(cache_.sync().code(), DFS_ERR_IO);
+    EXPECT_EQ(cached().size, 4096u) << "still pending, still seen";
+    auto truncate = makeStruct<dfs_setattr_t>();
+    truncate.mask = DFS_SET_SIZE;
+    truncate.size = 0;
+    EXPECT_EQ(cache_.setattr(7, truncate, dfs_time_t{}).code(), DFS_ERR_IO);
+    store_.failGrow = dfs_err_t{DFS_OK, 0};
+    ASSERT_TRUE(cache_.setattr(7, truncate, dfs_time_t{}).ok());
+    ASSERT_TRUE(cache_.sync().ok());
+    EXPECT_EQ(store_.file.size, 0u) << "the truncate came after the pending size";
+    EXPECT_EQ(cached().size, 0u);
+}
+
+// While a flush writes a pending size, a lookup (which reads the store, which has not got
+// it yet) still carries it.
+TEST_F(MetaCacheTest, AFlushInProgressKeepsThePendingSizeVisible) {
+    EXPECT_EQ(cached().size, 0u);
+    ASSERT_TRUE(cache_.noteWrite(7, 8192, dfs_time_t{100, 0, 0}, nullptr));
+    uint64_t seenDuringFlush = 0;
+    store_.beforeSetattr = [&] {
+        auto a = cache_.lookup(1, "f");
+        ASSERT_TRUE(a.ok());
+        seenDuringFlush = a->size;
+    };
+    ASSERT_TRUE(cache_.sync().ok());
+    EXPECT_EQ(seenDuringFlush, 8192u);
+    EXPECT_EQ(cached().size, 8192u);
+}
+
+}  // namespace
+}  // namespace dfs::kernel
