@@ -292,5 +292,25 @@ TEST_F(RpcTest, ManyClientsAtOnce) {
     EXPECT_EQ(ok.load(), 16 * 200);
 }
 
+// A client that sends calls with large replies and never reads them fills its socket;
+// the workers answering it must not all stay stuck on that connection: another client is
+// still answered, and the server stops cleanly afterwards (tear-down checks the exit).
+TEST_F(RpcTest, AClientThatStopsReadingLargeRepliesHoldsNoWorker) {
+    Client stalled(port_, true);
+    ASSERT_TRUE(stalled.connected());
+    CallSpec big = call(1, 50000);
+    big.args.assign(256 * 1024, 'x');  // echoed: a 256 KiB reply
+    for (uint32_t i = 0; i < 48; ++i) {  // 12 MiB of replies, more than the socket buffers
+        big.xid = 50000 + i;
+        stalled.sendRecord(encodeCall(big));
+    }
+    Client other(port_, true);
+    for (uint32_t i = 0; i < 20; ++i) {
+        auto r = other.call(call(0, 60000 + i));
+        ASSERT_TRUE(r) << "call " << i << " of another client was not answered";
+        EXPECT_EQ(r->xid, 60000 + i);
+    }
+}
+
 }  // namespace
 }  // namespace dfs::testing

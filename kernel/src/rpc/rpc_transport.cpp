@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cerrno>
 #include <cstring>
@@ -47,8 +48,10 @@ constexpr int kWriteRounds = 4;
 // Bytes a worker's round gathers at most (a round takes at least one reply whole): a few
 // large READ replies per round, so a worker is not kept writing others' replies for long.
 constexpr size_t kRoundBytes = size_t{2} << 20;
-// Replies from this size on wait for the connection's writer instead of queueing behind it.
+// Replies from this size on wait for the connection's writer instead of queueing behind
+// it, for kLargeReplyWait at most.
 constexpr size_t kLargeReply = 64 * 1024;
+constexpr std::chrono::milliseconds kLargeReplyWait{100};
 
 bool bindAddress(const std::string& bind, asio::ip::address& out, std::string& error) {
     boost::system::error_code ec;
@@ -92,7 +95,14 @@ public:
         asio::dispatch(strand_, [self = shared_from_this()] { self->readMore(); });
     }
 
+    // Replies from now on are dropped and workers waiting to send are released at once;
+    // the socket itself is closed on the strand.
     void close() {
+        {
+            std::lock_guard<std::mutex> g(writeMutex_);
+            closed_ = true;
+        }
+        idle_.notify_all();
         asio::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
     }
 
@@ -116,8 +126,9 @@ public:
         if (len >= kLargeReply) {
             // A large reply (READ data) waits for the writer to finish and sends itself:
             // workers that produce large replies faster than the socket drains them are
-            // held back here, as the client's reading paces them.
-            idle_.wait(g, [this] { return !writing_ || closed_; });
+            // held back here, as the client's reading paces them. A client that stopped
+            // reading does not hold the worker: after kLargeReplyWait the reply is queued.
+            idle_.wait_for(g, kLargeReplyWait, [this] { return !writing_ || closed_; });
             if (closed_) {
                 return;
             }
@@ -406,6 +417,7 @@ private:
     void closeSocket() {
         std::unique_lock<std::mutex> g(writeMutex_);
         closed_ = true;
+        idle_.notify_all();  // large replies waiting for the writer
         idle_.wait(g, [this] { return !inSyscall_; });  // a worker's send in progress
         boost::system::error_code ignored;
         socket_.close(ignored);

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <optional>
 #include <random>
+#include <span>
 
 namespace dfs::sqlite {
 namespace {
@@ -209,14 +210,21 @@ Status SqliteMetadataStore::runWrite(WriteWork& w) {
     }
     // This caller leads: it runs what is queued (its own work first in line) as one group.
     grouping_ = true;
-    std::vector<WriteWork*> group;
+    WriteWork* group[kMaxGroup];
     const size_t n = std::min(queued_.size(), kMaxGroup);
-    group.assign(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(n));
+    std::copy_n(queued_.begin(), n, group);
     queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(n));
     lock.unlock();
-    commitGroup(group);
+    try {
+        commitGroup(group, n);
+    } catch (...) {
+        // (A slot that throws, e.g. out of memory, must not leave the others waiting.)
+        for (size_t i = 0; i < n; ++i) {
+            group[i]->result = makeError(DFS_ERR_SERVERFAULT);
+        }
+    }
     lock.lock();
-    for (WriteWork* g : group) {
+    for (WriteWork* g : std::span(group, n)) {
         g->done = true;
         if (g != &w) {
             g->wake.notify_one();  // (under the lock: the waiter cannot return and go away first)
@@ -231,43 +239,49 @@ Status SqliteMetadataStore::runWrite(WriteWork& w) {
     return w.result;
 }
 
-void SqliteMetadataStore::commitGroup(const std::vector<WriteWork*>& group) {
+// Runs slots catching what they throw: the group's other slots still get their answers.
+Status SqliteMetadataStore::runSlot(WriteWork& w, Connection& c) {
+    try {
+        return w.run(w.fn, c);
+    } catch (...) {
+        return makeError(DFS_ERR_SERVERFAULT);
+    }
+}
+
+void SqliteMetadataStore::commitGroup(WriteWork* const* group, size_t n) {
     std::lock_guard<std::mutex> lock(writeMutex_);
     Connection& c = *writer_;
     Txn txn(c, Txn::Kind::Write);
     if (!txn.begun().ok()) {
-        for (WriteWork* g : group) {
-            g->result = txn.begun();
+        for (size_t i = 0; i < n; ++i) {
+            group[i]->result = txn.begun();
         }
         return;
     }
-    if (group.size() == 1) {
-        Status s = group[0]->run(group[0]->fn, c);
+    if (n == 1) {
+        Status s = runSlot(*group[0], c);
         group[0]->result = s.ok() ? txn.commit() : s;
         return;
     }
-    for (size_t i = 0; i < group.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
         WriteWork* g = group[i];
         g->result = Stmt(c, "SAVEPOINT slot").run();
         if (!g->result.ok()) {
             continue;
         }
-        Status s = g->run(g->fn, c);
-        if (s.ok()) {
-            g->result = Stmt(c, "RELEASE slot").run();
-            continue;
+        Status s = runSlot(*g, c);
+        Status end = s.ok() ? Stmt(c, "RELEASE slot").run() : Stmt(c, "ROLLBACK TO slot").run();
+        if (!s.ok() && end.ok()) {
+            end = Stmt(c, "RELEASE slot").run();
         }
-        g->result = s;
-        Status undo = Stmt(c, "ROLLBACK TO slot").run();
-        if (undo.ok()) {
-            undo = Stmt(c, "RELEASE slot").run();
-        }
-        if (!undo.ok() || sqlite3_get_autocommit(c.raw()) != 0) {
-            // SQLite gave the whole transaction up (an I/O error, a full disk): the
-            // group's earlier work is gone with it, and the rest is not run.
-            Status lost = undo.ok() ? s : undo;
-            for (size_t j = 0; j < group.size(); ++j) {
-                if (j != i) {
+        g->result = s.ok() ? end : s;
+        if (!end.ok() || sqlite3_get_autocommit(c.raw()) != 0) {
+            // SQLite gave the whole transaction up (an I/O error, a full disk), or the
+            // savepoint could not be closed: the group's work so far is gone with it, and
+            // the rest is not run.
+            Status lost = !end.ok() ? end : !s.ok() ? s : makeError(DFS_ERR_IO);
+            for (size_t j = 0; j < n; ++j) {
+                if (j != i || g->result.ok()) {
                     group[j]->result = lost;
                 }
             }
@@ -276,9 +290,9 @@ void SqliteMetadataStore::commitGroup(const std::vector<WriteWork*>& group) {
     }
     Status committed = txn.commit();
     if (!committed.ok()) {
-        for (WriteWork* g : group) {
-            if (g->result.ok()) {
-                g->result = committed;
+        for (size_t i = 0; i < n; ++i) {
+            if (group[i]->result.ok()) {
+                group[i]->result = committed;
             }
         }
     }

@@ -107,7 +107,8 @@ private:
         std::condition_variable wake;
     };
     Status runWrite(WriteWork& w);
-    void commitGroup(const std::vector<WriteWork*>& group);
+    void commitGroup(WriteWork* const* group, size_t n);
+    static Status runSlot(WriteWork& w, Connection& c);
     template <typename F>
     Status inReadTxn(F&& fn);
     // For a slot that reads with one statement: that statement is its own read
