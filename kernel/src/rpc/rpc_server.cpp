@@ -402,6 +402,7 @@ void RpcServer::execute(const std::shared_ptr<PendingCall>& call) {
         }
         if (reg) {
             ++inFlight_[reg->owner];
+            call->owner = reg->owner;  // (finishCall counts it down under this owner)
         }
     }
     call->cred = makeStruct<dfs_cred_t>();
