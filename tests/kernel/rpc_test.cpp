@@ -8,7 +8,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -36,6 +38,9 @@ protected:
     }
     static void TearDownTestSuite() {
         EXPECT_EQ(server_->stop(), 0);
+        // Every call ended, refused ones too: the stop did not wait for a call that was
+        // counted in and never out.
+        EXPECT_EQ(server_->log().find("calls_still_running"), std::string::npos) << server_->log();
         delete server_;
     }
     static CallSpec call(uint32_t proc, uint32_t xid) {
@@ -310,6 +315,58 @@ TEST_F(RpcTest, AClientThatStopsReadingLargeRepliesHoldsNoWorker) {
         ASSERT_TRUE(r) << "call " << i << " of another client was not answered";
         EXPECT_EQ(r->xid, 60000 + i);
     }
+}
+
+// A client that sends calls and never reads the replies: the server stops reading from it
+// once a bounded amount of replies waits, instead of queueing them without limit.
+TEST_F(RpcTest, RepliesAClientDoesNotReadAreBounded) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(port_));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    CallSpec echo = call(1, 70000);
+    echo.args.assign(32 * 1024, 'y');  // a 32 KiB reply each: below the large-reply size
+    std::string rec = encodeCall(echo);
+    uint32_t mark = htonl(0x80000000u | static_cast<uint32_t>(rec.size()));
+    rec.insert(0, reinterpret_cast<const char*>(&mark), 4);
+    constexpr uint64_t kLimit = uint64_t{256} << 20;
+    uint64_t sent = 0;
+    while (sent < kLimit) {
+        ssize_t n = ::send(fd, rec.data(), rec.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == static_cast<ssize_t>(rec.size())) {
+            sent += rec.size();
+            continue;
+        }
+        if (n > 0) {  // finish the record, however long it takes
+            sent += static_cast<uint64_t>(n);
+            size_t off = static_cast<size_t>(n);
+            pollfd p{fd, POLLOUT, 0};
+            while (off < rec.size() && ::poll(&p, 1, 3000) > 0) {
+                ssize_t m = ::send(fd, rec.data() + off, rec.size() - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (m > 0) {
+                    off += static_cast<size_t>(m);
+                    sent += static_cast<uint64_t>(m);
+                }
+            }
+            if (off < rec.size()) {
+                break;
+            }
+            continue;
+        }
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, 2000) <= 0) {
+            break;  // the server stopped reading
+        }
+    }
+    EXPECT_LT(sent, uint64_t{96} << 20) << "the server kept reading calls whose replies nobody reads";
+    // It still serves others.
+    Client other(port_, true);
+    auto r = other.call(call(0, 70001));
+    ASSERT_TRUE(r);
+    ::close(fd);
 }
 
 }  // namespace

@@ -52,6 +52,8 @@ constexpr size_t kRoundBytes = size_t{2} << 20;
 // it, for kLargeReplyWait at most.
 constexpr size_t kLargeReply = 64 * 1024;
 constexpr std::chrono::milliseconds kLargeReplyWait{100};
+// Queued reply bytes past which finished calls keep counting against the in-flight bound.
+constexpr size_t kMaxQueuedBytes = size_t{16} << 20;
 
 bool bindAddress(const std::string& bind, asio::ip::address& out, std::string& error) {
     boost::system::error_code ec;
@@ -101,6 +103,7 @@ public:
         {
             std::lock_guard<std::mutex> g(writeMutex_);
             closed_ = true;
+            releaseDeferredLocked();
         }
         idle_.notify_all();
         asio::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
@@ -134,6 +137,7 @@ public:
             }
         }
         queue_.push_back(Out{std::move(buf), offset - 4, len + 4});
+        queuedBytes_.store(queuedBytes_.load(std::memory_order_relaxed) + len + 4, std::memory_order_relaxed);
         if (writing_) {
             return;  // the writer takes it along
         }
@@ -143,8 +147,22 @@ public:
 
     // Off the strand: only a call that brings the connection back under its in-flight
     // bound while reading is paused needs the strand (see endFragment for the other half).
+    // A call whose reply waits in a queue past kMaxQueuedBytes (the client is not reading
+    // what it asked for) stays counted until the queue drains, so reading pauses at the
+    // in-flight bound instead of queueing replies without limit.
     void callDone() override {
-        uint32_t left = inFlight_.fetch_sub(1) - 1;
+        if (queuedBytes_.load(std::memory_order_relaxed) > kMaxQueuedBytes) {
+            std::lock_guard<std::mutex> g(writeMutex_);
+            if (!closed_ && queuedBytes_.load(std::memory_order_relaxed) > kMaxQueuedBytes) {
+                ++deferredDone_;
+                return;
+            }
+        }
+        finishCalls(1);
+    }
+
+    void finishCalls(uint32_t n) {
+        uint32_t left = inFlight_.fetch_sub(n) - n;
         if (left < maxInFlight_ && paused_.load()) {
             asio::post(strand_, [self = shared_from_this()] { self->resume(); });
         }
@@ -279,6 +297,25 @@ private:
         }
     }
 
+    // Under writeMutex_: `bytes` of the queue were written.
+    void consumedLocked(size_t bytes) {
+        queuedBytes_.store(queuedBytes_.load(std::memory_order_relaxed) - bytes, std::memory_order_relaxed);
+        releaseDeferredLocked();
+    }
+    // Under writeMutex_: the queue is empty or abandoned, and no one writes it.
+    void stopWritingLocked() {
+        queue_.clear();
+        queuedBytes_.store(0, std::memory_order_relaxed);
+        writing_ = false;
+        idle_.notify_all();
+        releaseDeferredLocked();
+    }
+    void releaseDeferredLocked() {
+        if (deferredDone_ > 0 && (queuedBytes_.load(std::memory_order_relaxed) <= kMaxQueuedBytes || closed_)) {
+            finishCalls(std::exchange(deferredDone_, 0));
+        }
+    }
+
     // Under `g`, as the queue's writer: sends the queue, the mutex released during each
     // system call, until it is empty (and the writer role ends) or the socket stops taking
     // data (and the strand takes the role over). Rounds are bounded, so a worker does not
@@ -286,9 +323,7 @@ private:
     void writeQueue(std::unique_lock<std::mutex>& g) {
         for (int round = 0; round < kWriteRounds; ++round) {
             if (closed_ || queue_.empty()) {
-                queue_.clear();
-                writing_ = false;
-                idle_.notify_all();
+                stopWritingLocked();
                 return;
             }
             iovec iov[kMaxIov];
@@ -320,14 +355,13 @@ private:
                 left -= o.len;
                 queue_.pop_front();
             }
+            consumedLocked(sent);
             if (sent < want) {
                 break;  // the socket is full: the strand waits for room
             }
         }
         if (closed_ || queue_.empty()) {
-            queue_.clear();
-            writing_ = false;
-            idle_.notify_all();
+            stopWritingLocked();
             return;
         }
         g.unlock();
@@ -381,9 +415,7 @@ private:
         {
             std::lock_guard<std::mutex> g(writeMutex_);
             if (queue_.empty() || closed_) {
-                queue_.clear();
-                writing_ = false;
-                idle_.notify_all();
+                stopWritingLocked();
                 return;
             }
             for (const Out& o : queue_) {
@@ -396,17 +428,16 @@ private:
         const size_t count = bufs.size();
         asio::async_write(socket_, bufs,
                           asio::bind_executor(strand_, [self = shared_from_this(), count](boost::system::error_code ec,
-                                                                                         size_t) {
+                                                                                         size_t written) {
                               {
                                   std::lock_guard<std::mutex> g(self->writeMutex_);
                                   if (ec) {
-                                      self->queue_.clear();
-                                      self->writing_ = false;
-                                      self->idle_.notify_all();
+                                      self->stopWritingLocked();
                                       return;
                                   }
                                   self->queue_.erase(self->queue_.begin(),
                                                      self->queue_.begin() + static_cast<std::ptrdiff_t>(count));
+                                  self->consumedLocked(written);
                               }
                               self->writeNext();
                           }));
@@ -418,6 +449,7 @@ private:
         std::unique_lock<std::mutex> g(writeMutex_);
         closed_ = true;
         idle_.notify_all();  // large replies waiting for the writer
+        releaseDeferredLocked();
         idle_.wait(g, [this] { return !inSyscall_; });  // a worker's send in progress
         boost::system::error_code ignored;
         socket_.close(ignored);
@@ -445,6 +477,8 @@ private:
     std::mutex writeMutex_;
     std::deque<Out> queue_;
     bool writing_ = false;  // a worker or the strand writes the queue
+    std::atomic<size_t> queuedBytes_{0};  // written under writeMutex_
+    uint32_t deferredDone_ = 0;  // calls done whose completion waits for the queue to drain
     bool inSyscall_ = false;  // a worker sends with the mutex released
     std::condition_variable idle_;
     bool closed_ = false;
