@@ -125,9 +125,9 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
             if (e) {
                 return self->finish(dfs_err_t{DFS_ERR_IO, e.value()}, 0, {});
             }
-            uint32_t mark = 0x80000000u | static_cast<uint32_t>(self->record.size());
-            self->framed.assign({static_cast<char>(mark >> 24), static_cast<char>(mark >> 16), static_cast<char>(mark >> 8),
-                                 static_cast<char>(mark)});
+            uint8_t head[4];
+            encodeRecordMark(head, static_cast<uint32_t>(self->record.size()));
+            self->framed.assign(reinterpret_cast<char*>(head), 4);
             self->framed += self->record;
             asio::async_write(self->tcpSocket, asio::buffer(self->framed), [self](boost::system::error_code e2, size_t) {
                 if (e2) {
@@ -143,10 +143,9 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
             if (e) {
                 return self->finish(dfs_err_t{DFS_ERR_IO, e.value()}, 0, {});
             }
-            uint32_t m = (uint32_t{self->mark[0]} << 24) | (uint32_t{self->mark[1]} << 16) | (uint32_t{self->mark[2]} << 8) |
-                         self->mark[3];
-            bool last = (m & 0x80000000u) != 0;
-            size_t len = m & 0x7fffffffu;
+            RecordMark m = decodeRecordMark(self->mark);
+            bool last = m.last;
+            size_t len = m.len;
             size_t at = self->reply.size();
             if (at + len > kMaxReply) {
                 return self->finish(dfs_err_t{DFS_ERR_IO, 0}, 0, {});

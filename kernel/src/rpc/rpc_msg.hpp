@@ -103,4 +103,22 @@ size_t encodeAccepted(uint8_t* out, uint32_t xid, uint32_t acceptStat, uint32_t 
 size_t encodeRpcMismatch(uint8_t* out, uint32_t xid);
 size_t encodeAuthError(uint8_t* out, uint32_t xid, AuthStat why);
 
+// TCP record marking (RFC 5531 section 11): a fragment's 4-byte header, the length with
+// the top bit set on the last fragment of a record.
+struct RecordMark {
+    uint32_t len;
+    bool last;
+};
+inline void encodeRecordMark(uint8_t out[4], uint32_t len, bool last = true) {
+    uint32_t m = (last ? 0x80000000u : 0u) | (len & 0x7fffffffu);
+    out[0] = static_cast<uint8_t>(m >> 24);
+    out[1] = static_cast<uint8_t>(m >> 16);
+    out[2] = static_cast<uint8_t>(m >> 8);
+    out[3] = static_cast<uint8_t>(m);
+}
+inline RecordMark decodeRecordMark(const uint8_t in[4]) {
+    uint32_t m = (uint32_t{in[0]} << 24) | (uint32_t{in[1]} << 16) | (uint32_t{in[2]} << 8) | in[3];
+    return RecordMark{m & 0x7fffffffu, (m & 0x80000000u) != 0};
+}
+
 }  // namespace dfs::kernel::rpc

@@ -76,17 +76,17 @@ bool SystemRpcbind::call(uint32_t proc, const std::string& args, bool* ok) {
     if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
         uint32_t xid = ++xid_;
         std::string rec = encodeCall(xid, kPortmapProgram, kRpcbVers, proc, CallAuth{true}, args);
-        uint32_t mark = htonl(0x80000000u | static_cast<uint32_t>(rec.size()));
-        std::string out(reinterpret_cast<char*>(&mark), 4);
+        uint8_t mark[4];
+        encodeRecordMark(mark, static_cast<uint32_t>(rec.size()));
+        std::string out(reinterpret_cast<char*>(mark), 4);
         out += rec;
-        uint32_t inMark = 0;
-        if (writeAll(fd, out.data(), out.size()) && readAll(fd, reinterpret_cast<char*>(&inMark), 4)) {
-            inMark = ntohl(inMark);
-            size_t len = inMark & 0x7fffffffu;
-            std::string reply(len, '\0');
+        uint8_t inMark[4];
+        if (writeAll(fd, out.data(), out.size()) && readAll(fd, reinterpret_cast<char*>(inMark), 4)) {
+            RecordMark m = decodeRecordMark(inMark);
+            std::string reply(m.len, '\0');
             ReplyHeader h;
             // One fragment, small: rpcbind's answers to these procedures are a word or none.
-            if ((inMark & 0x80000000u) != 0 && len <= kMaxReply && readAll(fd, reply.data(), len) &&
+            if (m.last && m.len <= kMaxReply && readAll(fd, reply.data(), m.len) &&
                 decodeReply(reply, h) && h.xid == xid && !h.denied && h.acceptStat == 0) {
                 xdr::Reader r(reinterpret_cast<const uint8_t*>(h.results.data()), h.results.size());
                 bool b = proc == kRpcbNull ? true : r.boolean();

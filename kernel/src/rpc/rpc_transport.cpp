@@ -116,12 +116,7 @@ public:
     // the replies queued meanwhile along. What the socket does not take at once goes to
     // the strand (writeNext).
     void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) override {
-        uint8_t* m = buf->data() + offset - 4;
-        uint32_t mark = 0x80000000u | static_cast<uint32_t>(len);
-        m[0] = static_cast<uint8_t>(mark >> 24);
-        m[1] = static_cast<uint8_t>(mark >> 16);
-        m[2] = static_cast<uint8_t>(mark >> 8);
-        m[3] = static_cast<uint8_t>(mark);
+        encodeRecordMark(buf->data() + offset - 4, static_cast<uint32_t>(len));
         std::unique_lock<std::mutex> g(writeMutex_);
         if (closed_) {
             return;
@@ -209,11 +204,10 @@ private:
                 if (rlen_ < 4) {
                     break;
                 }
-                const uint8_t* p = rbuf_.data() + rpos_;
-                uint32_t m = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+                RecordMark m = decodeRecordMark(rbuf_.data() + rpos_);
                 rpos_ += 4;
                 rlen_ -= 4;
-                if (!startFragment(m & 0x7fffffffu, (m & 0x80000000u) != 0)) {
+                if (!startFragment(m.len, m.last)) {
                     return;
                 }
                 if (fragLeft_ == 0 && !endFragment()) {
