@@ -19,6 +19,9 @@ enum class Outcome {
     kSystemErr,  // no reply buffer could be had: SYSTEM_ERR
 };
 
+inline dfs_attr_t noAttr() { return makeStruct<dfs_attr_t>(); }
+inline dfs_wcc_t noWcc() { return makeStruct<dfs_wcc_t>(); }
+
 class Call {
 public:
     Call(Instance& inst, const dfs_rpc_call_t& rpc) : inst_(inst), rpc_(rpc) {}
@@ -59,7 +62,7 @@ public:
     // attributes. True when the object was found (the caller writes the rest).
     bool putObjectStatus(const dfs_fh_t& fh) {
         setPrimary(&fh);
-        dfs_attr_t attr = makeStruct<dfs_attr_t>();
+        dfs_attr_t attr = noAttr();
         dfs_err_t e = vfs().getattr(ctx(), cred(), &fh, &attr);
         putStatus(toNfsStat3(e.code));
         putAttr(attr);
@@ -78,8 +81,5 @@ private:
     uint64_t fsid_ = 0;
     uint32_t status_ = 0;
 };
-
-inline dfs_attr_t noAttr() { return makeStruct<dfs_attr_t>(); }
-inline dfs_wcc_t noWcc() { return makeStruct<dfs_wcc_t>(); }
 
 }  // namespace dfs::nfs3

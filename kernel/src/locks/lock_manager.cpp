@@ -225,9 +225,9 @@ Status LockManager::unlock(const FileKey& file, const LockOwner& owner, const By
         if (it == files_.end()) {
             return styleOf(owner.protocol) == LockStyle::windows ? lockError(LockFault::notLocked) : okStatus();
         }
-        bool changed = false;
-        s = it->second.ranges.unlock(owner, range, &changed);
-        if (changed) {  // releasing nothing (a whole-file UNLOCK at close) writes nothing
+        auto changed = it->second.ranges.unlock(owner, range);
+        s = changed.ok() ? okStatus() : Status(changed.error());
+        if (changed.ok() && *changed) {  // releasing nothing (a whole-file UNLOCK at close) writes nothing
             persistOwner(file, owner);
             wakeWaiters(file, d);
         }

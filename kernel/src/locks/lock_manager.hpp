@@ -236,7 +236,6 @@ private:
     // All below run with mutex_ held.
     Result<Initiated> lockLocked(const LockRequest& req, LockCompletion done, uint64_t ticket, Deferred& d);
     Status closeShareLocked(uint64_t shareId);
-    Result<LeaseInfo> grantLeaseLocked(const LeaseRequest& req);  // takes the mutex itself
     Result<OpenGranted> openLocked(const ShareRequest& req, OpenCompletion done, uint64_t ticket, Deferred& d);
     Status admitLocked(const LockOwner& owner, bool reclaim) const;
     bool waiterConflict(const FileState& fs, const LockRequest& req, size_t before) const;

@@ -122,15 +122,14 @@ Status LockManager::closeShareLocked(uint64_t shareId) {
 }
 
 Result<LeaseInfo> LockManager::grantLease(const LeaseRequest& req) {
-    Result<LeaseInfo> r = grantLeaseLocked(req);
-    settleClients();
-    return r;
-}
-
-Result<LeaseInfo> LockManager::grantLeaseLocked(const LeaseRequest& req) {
     if (req.level == kLeaseNone || !validLeaseLevel(req.level)) {
         return makeError(DFS_ERR_INVAL);
     }
+    // Like flush(): a new client's record is committed after the mutex is let go.
+    struct Settle {
+        LockManager& m;
+        ~Settle() { m.settleClients(); }
+    } settle{*this};
     std::lock_guard<std::mutex> g(mutex_);
     if (grace_) {
         return lockError(LockFault::grace);

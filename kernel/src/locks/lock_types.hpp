@@ -120,6 +120,10 @@ inline Error lockError(LockFault f) {
 }
 LockFault lockFault(const Error& e);
 inline LockFault lockFault(const Status& s) { return s.ok() ? LockFault::none : lockFault(s.error()); }
+template <typename T>
+LockFault lockFault(const Result<T>& r) {
+    return r.ok() ? LockFault::none : lockFault(r.error());
+}
 const char* lockFaultName(LockFault f);
 
 }  // namespace dfs::kernel::locks

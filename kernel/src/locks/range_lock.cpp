@@ -126,18 +126,12 @@ void RangeLockList::grant(const FileKey& file, const LockOwner& owner, const Byt
     locks_ = std::move(next);
 }
 
-Status RangeLockList::unlock(const LockOwner& owner, const ByteRange& range, bool* changed) {
-    if (changed != nullptr) {
-        *changed = false;
-    }
+Result<bool> RangeLockList::unlock(const LockOwner& owner, const ByteRange& range) {
     if (styleOf(owner.protocol) == LockStyle::windows) {
         for (auto it = locks_.begin(); it != locks_.end(); ++it) {
             if (it->owner == owner && it->range == range) {
                 locks_.erase(it);
-                if (changed != nullptr) {
-                    *changed = true;
-                }
-                return okStatus();
+                return true;
             }
         }
         return lockError(LockFault::notLocked);
@@ -145,10 +139,7 @@ Status RangeLockList::unlock(const LockOwner& owner, const ByteRange& range, boo
     bool any = std::any_of(locks_.begin(), locks_.end(),
                            [&](const RangeLock& l) { return l.owner == owner && l.range.overlaps(range); });
     if (!any) {
-        return okStatus();  // POSIX: unlocking what is not locked is not an error
-    }
-    if (changed != nullptr) {
-        *changed = true;
+        return false;  // POSIX: unlocking what is not locked is not an error
     }
     std::vector<RangeLock> next;
     next.reserve(locks_.size() + 1);
@@ -160,7 +151,7 @@ Status RangeLockList::unlock(const LockOwner& owner, const ByteRange& range, boo
         }
     }
     locks_ = std::move(next);
-    return okStatus();
+    return true;
 }
 
 size_t RangeLockList::removeIf(const std::function<bool(const RangeLock&)>& pred) {

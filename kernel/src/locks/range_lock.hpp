@@ -32,8 +32,8 @@ public:
     // POSIX: releases the owner's locks over the range, splitting any lock that sticks out;
     // releasing nothing is not an error. Windows: removes one lock of the owner with exactly
     // this range, notLocked if there is none.
-    // `changed` (may be null): whether any lock was released or split.
-    Status unlock(const LockOwner& owner, const ByteRange& range, bool* changed = nullptr);
+    // Answers whether any lock was released or split.
+    Result<bool> unlock(const LockOwner& owner, const ByteRange& range);
 
     // Drops every lock the predicate selects; returns how many.
     size_t removeIf(const std::function<bool(const RangeLock&)>& pred);

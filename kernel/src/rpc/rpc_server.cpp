@@ -97,7 +97,7 @@ void RpcServer::systemSet(const Registration& r) {
         return;
     }
     bool v6 = cfg_.bind.find(':') != std::string::npos;
-    for (uint32_t v = r.desc.vers_low; v <= r.desc.vers_high && v >= r.desc.vers_low; ++v) {
+    for (uint32_t v = r.desc.vers_low; v <= r.desc.vers_high; ++v) {
         // A registration left by a previous run, or another server's (the host's rpc.statd
         // for NSM, a kernel nfsd): ours replaces it, and the log says so.
         if (system_->unset(r.desc.prog, v)) {
@@ -438,7 +438,6 @@ void RpcServer::execute(const std::shared_ptr<PendingCall>& call) {
         }
         return fail(encodeAccepted(hdr, h.xid, DFS_RPC_PROG_MISMATCH, low, high));
     }
-    call->owner = reg->owner;
     // 3. Retransmissions of non-idempotent procedures.
     if (h.proc < 64 && (reg->desc.drc_procs & (uint64_t{1} << h.proc)) != 0) {
         call->drcKey = DrcKey{call->clientAddr, h.xid, h.prog, h.vers, h.proc, drcChecksum(h.args)};

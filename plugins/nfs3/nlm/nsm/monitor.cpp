@@ -185,47 +185,51 @@ void Monitor::monitor(std::string_view name, std::string_view address, bool byNl
         h.registrations.push_back(*reg);
     }
     hosts_[h.name] = h;
-    std::string why;
-    if (!saveLocked(why)) {
-        host_.warn("event=nsm_save_failed reason=\"" + why + "\"");
-    }
+    saveOrWarnLocked();
 }
 
 bool Monitor::unmonitor(std::string_view name) {
     std::lock_guard<std::mutex> g(mu_);
     bool found = hosts_.erase(std::string(name)) > 0;
-    std::string why;
-    if (found && !saveLocked(why)) {
-        host_.warn("event=nsm_save_failed reason=\"" + why + "\"");
+    if (found) {
+        saveOrWarnLocked();
     }
     return found;
+}
+
+void Monitor::saveOrWarnLocked() {
+    std::string why;
+    if (!saveLocked(why)) {
+        host_.warn("event=nsm_save_failed reason=\"" + why + "\"");
+    }
+}
+
+bool Monitor::dropCallerLocked(std::map<std::string, MonitoredHost>::iterator& it, const Registration& caller) {
+    bool changed = std::erase_if(it->second.registrations, [&](const Registration& r) { return sameCaller(r, caller); }) > 0;
+    if (!it->second.byNlm && it->second.registrations.empty()) {
+        it = hosts_.erase(it);
+        return true;
+    }
+    ++it;
+    return changed;
 }
 
 void Monitor::unregister(std::string_view name, const Registration& caller) {
     std::lock_guard<std::mutex> g(mu_);
     auto it = hosts_.find(std::string(name));
-    if (it == hosts_.end()) {
-        return;
-    }
-    std::erase_if(it->second.registrations, [&](const Registration& r) { return sameCaller(r, caller); });
-    if (!it->second.byNlm && it->second.registrations.empty()) {
-        hosts_.erase(it);
-    }
-    std::string why;
-    if (!saveLocked(why)) {
-        host_.warn("event=nsm_save_failed reason=\"" + why + "\"");
+    if (it != hosts_.end() && dropCallerLocked(it, caller)) {
+        saveOrWarnLocked();
     }
 }
 
 void Monitor::unregisterAll(const Registration& caller) {
     std::lock_guard<std::mutex> g(mu_);
+    bool changed = false;
     for (auto it = hosts_.begin(); it != hosts_.end();) {
-        std::erase_if(it->second.registrations, [&](const Registration& r) { return sameCaller(r, caller); });
-        it = !it->second.byNlm && it->second.registrations.empty() ? hosts_.erase(it) : std::next(it);
+        changed = dropCallerLocked(it, caller) || changed;
     }
-    std::string why;
-    if (!saveLocked(why)) {
-        host_.warn("event=nsm_save_failed reason=\"" + why + "\"");
+    if (changed) {
+        saveOrWarnLocked();
     }
 }
 
@@ -250,10 +254,7 @@ Rebooted Monitor::rebooted(std::string_view name, std::string_view address) {
             ++it;
         }
     }
-    std::string why;
-    if (!saveLocked(why)) {
-        host_.warn("event=nsm_save_failed reason=\"" + why + "\"");
-    }
+    saveOrWarnLocked();
     return out;
 }
 
@@ -290,10 +291,7 @@ std::vector<MonitoredHost> Monitor::simulateCrash() {
     for (const auto& [n, h] : hosts_) {
         out.push_back(h);
     }
-    std::string why;
-    if (!saveLocked(why)) {
-        host_.warn("event=nsm_save_failed reason=\"" + why + "\"");
-    }
+    saveOrWarnLocked();
     return out;
 }
 

@@ -100,6 +100,10 @@ private:
     static void onRetry(void* arg);
     void sendNotify(const std::string& name, const std::string& address, uint32_t attempt);
     bool saveLocked(std::string& why);
+    void saveOrWarnLocked();
+    // Drops `caller`'s registrations of the host at `it` (and the host when nothing keeps
+    // it) and moves `it` past it; true when anything changed.
+    bool dropCallerLocked(std::map<std::string, MonitoredHost>::iterator& it, const Registration& caller);
 
     Host host_;
     dfs_host_rpc_t rpc_;
