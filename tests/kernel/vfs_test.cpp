@@ -158,10 +158,8 @@ TEST_F(VfsTest, AttributesAreFreshAfterEveryKindOfChange) {
     EXPECT_EQ(attr(f).nlink, 1u);
     // xattrs stamp ctime and change.
     dfs_attr_t before = attr(f);
-    Status x = vfs_.setxattr(alice_, &f, "user.k", "v", 0);
-    if (x.ok()) {
-        EXPECT_GT(attr(f).change, before.change) << "setxattr";
-    }
+    ASSERT_TRUE(vfs_.setxattr(alice_, &f, "user.k", "v", 0).ok());
+    EXPECT_GT(attr(f).change, before.change) << "setxattr";
     // remove of the last name: the handle goes stale.
     ASSERT_TRUE(vfs_.remove(alice_, &d, "h", DFS_REMOVE_NONDIR, nullptr).ok());
     EXPECT_EQ(vfs_.getattr(alice_, &f, &gone).code(), DFS_ERR_STALE) << "remove of the last name";
@@ -245,6 +243,7 @@ TEST_F(VfsTest, UnstableWriteAttributesReachTheStoreByCommit) {
     ASSERT_TRUE(vfs_.getattr(alice_, &gone, &a).ok());
     ASSERT_TRUE(vfs_.write(alice_, &gone, 0, toBytes(std::string_view("z")), DFS_UNSTABLE, &committed, nullptr).ok());
     EXPECT_EQ(committed, DFS_UNSTABLE);
+    EXPECT_EQ(store.getattr(a.ino)->size, 0u) << "the size is pending, not in the store";
     ASSERT_TRUE(vfs_.remove(alice_, &rw_, "pending-gone", DFS_REMOVE_NONDIR, nullptr).ok());
     EXPECT_TRUE(vfs_.commit(alice_, &f, 0, 0, nullptr).ok());
 }
