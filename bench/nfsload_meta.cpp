@@ -117,8 +117,11 @@ private:
             auto* res = static_cast<WRITE3res*>(data);
             if (res->status != NFS3_OK) {
                 self->fail("WRITE " + op->name + ": " + statusName(res->status));
-            } else if (self->commit_) {
-                self->bytes += res->WRITE3res_u.resok.count;
+                self->completed();
+                return;
+            }
+            self->bytes += res->WRITE3res_u.resok.count;
+            if (self->commit_) {
                 COMMIT3args args{};
                 args.file = op->fh.fh3();
                 if (rpc_nfs3_commit_async(self->conn_.rpc(), &CreatePipeline::onCommit, &args, op.get()) == 0) {
@@ -128,7 +131,6 @@ private:
                 self->fail(std::string("could not queue COMMIT: ") + rpc_get_error(self->conn_.rpc()));
             } else {
                 self->ops += 1;
-                self->bytes += res->WRITE3res_u.resok.count;
             }
         }
         self->completed();

@@ -45,6 +45,7 @@ depth="${BENCH_DEPTH:-32}"
 files="${BENCH_FILES:-10000}"
 seconds="${BENCH_SECONDS:-20}"
 max_seconds="${BENCH_MAX_SECONDS:-300}"
+settle="${BENCH_SETTLE:-40}"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -104,9 +105,9 @@ cleanup() {
     # (recently_deleted() in its allocator) and scans past every such inode on each
     # create: right after removing tens of thousands of files, file creation is several
     # times slower. Waiting here keeps one run's cleanup out of the next run's numbers.
-    if [ "${BENCH_SETTLE:-40}" -gt 0 ]; then
-      log "waiting ${BENCH_SETTLE:-40} s for the file system to settle after the cleanup (BENCH_SETTLE)"
-      sleep "${BENCH_SETTLE:-40}"
+    if [ "$settle" -gt 0 ] && [ -n "$dittofs_pid$ganesha_pid" ]; then
+      log "waiting $settle s for the file system to settle after the cleanup (BENCH_SETTLE)"
+      sleep "$settle"
     fi
   fi
 }
