@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <string>
@@ -60,6 +61,12 @@ public:
         std::lock_guard<std::mutex> g(mu_);
         return calls_;
     }
+    // How many calls of procedure `proc` named program `prog`.
+    size_t count(uint32_t proc, uint32_t prog) {
+        std::lock_guard<std::mutex> g(mu_);
+        return static_cast<size_t>(
+            std::count_if(calls_.begin(), calls_.end(), [&](const RpcbCall& c) { return c.proc == proc && c.prog == prog; }));
+    }
 
 private:
     void serve() {
@@ -68,9 +75,9 @@ private:
             if (c < 0) {
                 return;
             }
-            uint32_t mark = 0;
-            if (::recv(c, &mark, 4, MSG_WAITALL) == 4) {
-                std::string rec(ntohl(mark) & 0x7fffffffu, '\0');
+            uint8_t mark[4];
+            if (::recv(c, mark, 4, MSG_WAITALL) == 4) {
+                std::string rec(kernel::rpc::decodeRecordMark(mark).len, '\0');
                 if (::recv(c, rec.data(), rec.size(), MSG_WAITALL) == static_cast<ssize_t>(rec.size())) {
                     answer(c, rec);
                 }
@@ -103,8 +110,9 @@ private:
         if (h.proc != 0) {
             reply += std::string("\0\0\0\1", 4);  // true
         }
-        uint32_t out = htonl(0x80000000u | static_cast<uint32_t>(reply.size()));
-        (void)::send(c, &out, 4, MSG_NOSIGNAL);
+        uint8_t out[4];
+        kernel::rpc::encodeRecordMark(out, static_cast<uint32_t>(reply.size()));
+        (void)::send(c, out, 4, MSG_NOSIGNAL);
         (void)::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
     }
 
@@ -140,24 +148,18 @@ TEST_F(RpcbindTest, SystemModeRegistersEveryVersionAndTransportAndUnregistersAtS
     int udp = server_.port("testproto", "udp");
     ASSERT_GT(tcp, 0);
     EXPECT_EQ(server_.port("portmapper"), -1) << "no built-in portmapper in system mode";
-    std::vector<RpcbCall> seen = rpcb.calls();
     std::vector<std::string> sets;
-    size_t unsets = 0;
-    for (const auto& c : seen) {
-        if (c.proc == 1 && c.prog == kTestProg) {
+    for (const auto& c : rpcb.calls()) {
+        if (c.proc == kernel::rpc::kRpcbSet && c.prog == kTestProg) {
             sets.push_back(std::to_string(c.vers) + " " + c.netid + " " + c.addr);
         }
-        unsets += c.proc == 2 && c.prog == kTestProg ? 1 : 0;
     }
     EXPECT_EQ(sets, (std::vector<std::string>{"1 tcp " + uaddr("127.0.0.1", tcp), "1 udp " + uaddr("127.0.0.1", udp),
                                               "2 tcp " + uaddr("127.0.0.1", tcp), "2 udp " + uaddr("127.0.0.1", udp)}));
-    EXPECT_EQ(unsets, 2u) << "each version cleared first (a registration left by a crashed run)";
+    EXPECT_EQ(rpcb.count(kernel::rpc::kRpcbUnset, kTestProg), 2u)
+        << "each version cleared first (a registration left by a crashed run)";
     EXPECT_EQ(server_.stop(), 0);
-    unsets = 0;
-    for (const auto& c : rpcb.calls()) {
-        unsets += c.proc == 2 && c.prog == kTestProg ? 1 : 0;
-    }
-    EXPECT_EQ(unsets, 4u) << "both versions unregistered at stop";
+    EXPECT_EQ(rpcb.count(kernel::rpc::kRpcbUnset, kTestProg), 4u) << "both versions unregistered at stop";
 }
 
 TEST_F(RpcbindTest, SystemModeWithoutAnRpcbindRefusesToStart) {
@@ -185,11 +187,7 @@ TEST_F(RpcbindTest, AutoModeUsesTheHostsRpcbindWhenThePortIsTaken) {
     server_.writeConfig(cfg);
     ASSERT_TRUE(server_.start()) << server_.log();
     EXPECT_NE(server_.log().find("event=portmapper mode=system"), std::string::npos) << server_.log();
-    size_t sets = 0;
-    for (const auto& c : rpcb.calls()) {
-        sets += c.proc == 1 && c.prog == kTestProg ? 1 : 0;
-    }
-    EXPECT_EQ(sets, 4u);
+    EXPECT_EQ(rpcb.count(kernel::rpc::kRpcbSet, kTestProg), 4u);
     EXPECT_EQ(server_.stop(), 0);
     // The same with "builtin": the taken port is an error.
     cfg.insert(cfg.find("rpcbind_socket"), "portmapper = \"builtin\"\n");
@@ -237,9 +235,9 @@ TEST_F(RpcbindTest, TheRealRpcbindServesOurPortsToClients) {
         w.u32(0);
         Client c(111, true);
         CallSpec s;
-        s.prog = 100000;
+        s.prog = kernel::rpc::kPortmapProgram;
         s.vers = 2;
-        s.proc = 3;  // PMAPPROC_GETPORT
+        s.proc = kernel::rpc::kPmapGetport;
         s.xid = 7;
         s.flavor = 0;  // AUTH_NONE
         s.args = std::string(reinterpret_cast<char*>(b.data()), w.size());
@@ -250,10 +248,10 @@ TEST_F(RpcbindTest, TheRealRpcbindServesOurPortsToClients) {
     bool up = server_.start();
     int tcp = server_.port("testproto");
     int udp = server_.port("testproto", "udp");
-    int seenTcp = getport(6);
-    int seenUdp = getport(17);
+    int seenTcp = getport(kernel::rpc::kIpProtoTcp);
+    int seenUdp = getport(kernel::rpc::kIpProtoUdp);
     int stopped = server_.stop();
-    int afterStop = getport(6);
+    int afterStop = getport(kernel::rpc::kIpProtoTcp);
     if (started > 0) {
         ::kill(started, SIGTERM);
         waitpid(started, nullptr, 0);

@@ -39,32 +39,32 @@ RpcServer::RpcServer(Runtime& runtime, RpcConfig cfg)
 RpcServer::~RpcServer() { stop(); }
 
 bool RpcServer::start(std::string& error) {
-    if (cfg_.portmapper == "system") {
-        auto sys = std::make_unique<SystemRpcbind>(cfg_.rpcbindSocket);
-        if (!sys->ping()) {
+    const bool system = cfg_.portmapper == "system";
+    if (!system && startBuiltinPortmapper(error)) {
+        return true;
+    }
+    if (cfg_.portmapper == "builtin") {
+        return false;
+    }
+    // "system", or "auto" with the port taken: if the host's rpcbind answers (it is what
+    // holds the port, for auto), register with it.
+    auto sys = std::make_unique<SystemRpcbind>(cfg_.rpcbindSocket);
+    if (!sys->ping()) {
+        if (system) {
             error = "portmapper = \"system\", but no rpcbind answers at " + cfg_.rpcbindSocket;
-            return false;
         }
-        system_ = std::move(sys);
+        return false;
+    }
+    if (system) {
         log::info("rpc", "portmapper", {{"mode", "system"}, {"socket", cfg_.rpcbindSocket}});
-        return true;
+    } else {
+        log::info("rpc", "portmapper",
+                  {{"mode", "system"}, {"socket", cfg_.rpcbindSocket}, {"reason", "port_in_use"},
+                   {"port", std::to_string(cfg_.portmapPort)}});
     }
-    if (startBuiltinPortmapper(error)) {
-        return true;
-    }
-    if (cfg_.portmapper == "auto") {
-        // The port is taken; if the host's rpcbind is what holds it, register with it.
-        auto sys = std::make_unique<SystemRpcbind>(cfg_.rpcbindSocket);
-        if (sys->ping()) {
-            log::info("rpc", "portmapper",
-                      {{"mode", "system"}, {"socket", cfg_.rpcbindSocket}, {"reason", "port_in_use"},
-                       {"port", std::to_string(cfg_.portmapPort)}});
-            system_ = std::move(sys);
-            error.clear();
-            return true;
-        }
-    }
-    return false;
+    system_ = std::move(sys);
+    error.clear();
+    return true;
 }
 
 bool RpcServer::startBuiltinPortmapper(std::string& error) {

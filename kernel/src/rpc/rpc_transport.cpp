@@ -132,7 +132,7 @@ public:
             }
         }
         queue_.push_back(Out{std::move(buf), offset - 4, len + 4});
-        queuedBytes_.store(queuedBytes_.load(std::memory_order_relaxed) + len + 4, std::memory_order_relaxed);
+        queuedBytes_.fetch_add(len + 4, std::memory_order_relaxed);
         if (writing_) {
             return;  // the writer takes it along
         }
@@ -293,7 +293,7 @@ private:
 
     // Under writeMutex_: `bytes` of the queue were written.
     void consumedLocked(size_t bytes) {
-        queuedBytes_.store(queuedBytes_.load(std::memory_order_relaxed) - bytes, std::memory_order_relaxed);
+        queuedBytes_.fetch_sub(bytes, std::memory_order_relaxed);
         releaseDeferredLocked();
     }
     // Under writeMutex_: the queue is empty or abandoned, and no one writes it.
@@ -336,8 +336,7 @@ private:
             g.lock();
             inSyscall_ = false;
             if (closed_) {
-                idle_.notify_all();
-                continue;
+                continue;  // (stopWritingLocked wakes the close waiting for this send)
             }
             for (size_t left = sent; left > 0;) {
                 Out& o = queue_.front();
