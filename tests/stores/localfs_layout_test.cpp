@@ -1,8 +1,11 @@
 // The localfs block store's on-disk layouts (localfs_store.hpp): a new root records layout
-// 2 and puts 256 consecutive objects in one directory; a root written before the layout
+// 3 and puts 256 consecutive objects in one directory; a root written before the layout
 // file existed (objects in layout 1, no file) is recognised as layout 1 and its objects
-// stay readable and writable where they are; a layout file this version does not know
-// refuses the root. The sync_directories key is checked here too.
+// stay readable and writable where they are; a layout 2 root becomes layout 3 when it is
+// opened with packing on; a layout file this version does not know refuses the root. The
+// sync_directories key is checked here too. Packed objects (pack.hpp): what is packed,
+// when an object leaves its segment, how removed objects give their space back, and what
+// a crash leaves (a torn append, a file left by an interrupted move, a killed process).
 #include <dittofs/abi/dittofs.h>
 #include <dittofs/cpp/fake_host.hpp>
 #include <dittofs/cpp/store_client.hpp>
@@ -12,12 +15,17 @@
 #include "load_plugin.hpp"
 
 #include <dlfcn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #ifndef DITTOFS_LOCALFS_PLUGIN
@@ -37,10 +45,11 @@ const dfs_plugin_desc_t& plugin() {
 
 class Store {
 public:
-    explicit Store(const std::string& root, const std::string& syncDirectories = "") {
+    using Options = std::vector<std::pair<std::string, std::string>>;
+    explicit Store(const std::string& root, const Options& options = {}) {
         std::vector<dfs_kv_t> kvs = {{dfs::toC("root"), dfs::toC(root)}};
-        if (!syncDirectories.empty()) {
-            kvs.push_back({dfs::toC("sync_directories"), dfs::toC(syncDirectories)});
+        for (const auto& [k, v] : options) {
+            kvs.push_back({dfs::toC(k), dfs::toC(v)});
         }
         auto cfg = makeStruct<dfs_config_t>();
         cfg.count = static_cast<uint32_t>(kvs.size());
@@ -84,10 +93,13 @@ std::string readObject(const Store& s, uint64_t obj, size_t len) {
     return out;
 }
 
-void writeObject(const Store& s, uint64_t obj, std::string_view data) {
-    dfs::Status st = s->write(obj, 0, dfs::toBytes(data), DFS_FILE_SYNC);
+void writeObject(const Store& s, uint64_t obj, std::string_view data, uint64_t offset = 0,
+                 dfs_stable_t stable = DFS_FILE_SYNC) {
+    dfs::Status st = s->write(obj, offset, dfs::toBytes(data), stable);
     EXPECT_TRUE(st.ok()) << dfs::statusName(st.code());
 }
+
+const Store::Options kNoPacking = {{"pack_max", "0"}};
 
 class LocalFsLayoutTest : public ::testing::Test {
 protected:
@@ -104,15 +116,15 @@ protected:
     fs::path root_;
 };
 
-TEST_F(LocalFsLayoutTest, ANewRootRecordsLayoutTwoAndGroupsConsecutiveObjects) {
+TEST_F(LocalFsLayoutTest, ANewRootRecordsLayoutThreeAndGroupsConsecutiveObjects) {
     {
-        Store s(root_.string());
+        Store s(root_.string(), kNoPacking);
         ASSERT_TRUE(s.ok());
         for (uint64_t obj = 0x10000; obj < 0x10000 + 300; ++obj) {
             writeObject(s, obj, "object " + std::to_string(obj));
         }
     }
-    EXPECT_EQ(readFile(root_ / "layout"), "2\n");
+    EXPECT_EQ(readFile(root_ / "layout"), "3\n");
     // 0x10000..0x100ff share one directory, 0x10100.. the next.
     EXPECT_TRUE(fs::exists(root_ / "1" / "00" / hex16(0x10000)));
     EXPECT_TRUE(fs::exists(root_ / "1" / "00" / hex16(0x100ff)));
@@ -154,12 +166,12 @@ TEST_F(LocalFsLayoutTest, ARootFromBeforeTheLayoutFileKeepsLayoutOne) {
 // written and read back; a value the store does not know refuses the root.
 TEST_F(LocalFsLayoutTest, SyncDirectoriesTakesAutoOrAlways) {
     for (const char* mode : {"auto", "always"}) {
-        Store s((root_ / mode).string(), mode);
+        Store s((root_ / mode).string(), {{"sync_directories", mode}});
         ASSERT_TRUE(s.ok()) << mode;
         writeObject(s, 7, mode);
         EXPECT_EQ(readObject(s, 7, 16), mode);
     }
-    Store bad((root_ / "bad").string(), "sometimes");
+    Store bad((root_ / "bad").string(), {{"sync_directories", "sometimes"}});
     EXPECT_FALSE(bad.ok());
 }
 
@@ -168,6 +180,290 @@ TEST_F(LocalFsLayoutTest, AnUnknownLayoutIsRefused) {
     std::ofstream(root_ / "layout") << "9\n";
     Store s(root_.string());
     EXPECT_FALSE(s.ok());
+}
+
+// ---- Packed objects --------------------------------------------------------------------
+
+// Object files under the root (not the layout file, not the segments).
+size_t objectFiles(const fs::path& root) {
+    size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        if (e.is_regular_file() && e.path().filename() != "layout" &&
+            e.path().parent_path().filename() != "pack") {
+            ++n;
+        }
+    }
+    return n;
+}
+
+std::vector<fs::path> segments(const fs::path& root) {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(root / "pack")) {
+        out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+uint64_t sizeOf(const Store& s, uint64_t obj) {
+    auto n = s->size(obj);
+    EXPECT_TRUE(n.ok());
+    return n.ok() ? *n : ~uint64_t{0};
+}
+
+std::string content(uint64_t obj, size_t len) {
+    std::string out(len, '\0');
+    for (size_t i = 0; i < len; ++i) {
+        out[i] = static_cast<char>('a' + (obj * 7 + i) % 26);
+    }
+    return out;
+}
+
+TEST_F(LocalFsLayoutTest, SmallStableWritesArePackedTogetherAndSurviveReopen) {
+    {
+        Store s(root_.string());
+        ASSERT_TRUE(s.ok());
+        // Eight writers at once, as an NFS server's workers would: they share syncs.
+        std::vector<std::thread> writers;
+        for (int t = 0; t < 8; ++t) {
+            writers.emplace_back([&s, t] {
+                for (uint64_t obj = 100 + t; obj < 500; obj += 8) {
+                    writeObject(s, obj, content(obj, 1 + obj * 37 % 5000));
+                }
+            });
+        }
+        for (auto& w : writers) {
+            w.join();
+        }
+        writeObject(s, 900, content(900, 65536));                   // at the limit: packed
+        writeObject(s, 901, content(901, 65537));                   // past it: a file
+        writeObject(s, 902, content(902, 100), 0, DFS_UNSTABLE);    // unstable: a file
+        writeObject(s, 903, content(903, 100), 512);                // not at 0: a file
+        EXPECT_EQ(readObject(s, 250, 10000), content(250, 1 + 250 * 37 % 5000));
+        EXPECT_EQ(sizeOf(s, 250), 1 + 250 * 37 % 5000);
+    }
+    EXPECT_EQ(readFile(root_ / "layout"), "3\n");
+    EXPECT_EQ(objectFiles(root_), 3u) << "only 901, 902 and 903 have files";
+    EXPECT_EQ(segments(root_).size(), 1u);
+    Store again(root_.string());
+    ASSERT_TRUE(again.ok());
+    for (uint64_t obj = 100; obj < 500; ++obj) {
+        ASSERT_EQ(readObject(again, obj, 10000), content(obj, 1 + obj * 37 % 5000)) << obj;
+    }
+    EXPECT_EQ(readObject(again, 900, 70000), content(900, 65536));
+    EXPECT_EQ(readObject(again, 901, 70000), content(901, 65537));
+    EXPECT_EQ(readObject(again, 903, 1000), std::string(512, '\0') + content(903, 100));
+    // A read past the end, and from the middle.
+    EXPECT_EQ(readObject(again, 1234, 10), "");
+    std::string mid(5, '\0');
+    auto n = again->read(100, 3, dfs_buf_t{reinterpret_cast<uint8_t*>(mid.data()), mid.size()});
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(mid.substr(0, *n), content(100, 1 + 100 * 37 % 5000).substr(3, 5));
+}
+
+TEST_F(LocalFsLayoutTest, ALayoutTwoRootBecomesThreeWhenItPacks) {
+    fs::create_directories(root_ / "0" / "00");
+    std::ofstream(root_ / "layout") << "2\n";
+    std::ofstream(root_ / "0" / "00" / hex16(5)) << "layout two";
+    {
+        Store off(root_.string(), kNoPacking);
+        ASSERT_TRUE(off.ok());
+        EXPECT_EQ(readFile(root_ / "layout"), "2\n") << "no packing, no change";
+    }
+    Store s(root_.string());
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(readFile(root_ / "layout"), "3\n");
+    EXPECT_EQ(readObject(s, 5, 64), "layout two");
+    writeObject(s, 6, "packed");
+    EXPECT_EQ(readObject(s, 6, 64), "packed");
+    EXPECT_FALSE(fs::exists(root_ / "0" / "00" / hex16(6)));
+}
+
+TEST_F(LocalFsLayoutTest, APackedObjectMovesToAFileOfItsOwnOnAnyOtherChange) {
+    const fs::path file7 = root_ / "0" / "00" / hex16(7);
+    {
+        Store s(root_.string());
+        ASSERT_TRUE(s.ok());
+        writeObject(s, 7, "hello");
+        EXPECT_FALSE(fs::exists(file7));
+        writeObject(s, 7, " world", 5, DFS_UNSTABLE);  // a second write
+        EXPECT_TRUE(fs::exists(file7));
+        EXPECT_EQ(readObject(s, 7, 64), "hello world");
+
+        writeObject(s, 8, "truncate me");
+        ASSERT_TRUE(s->truncate(8, 8).ok());
+        EXPECT_EQ(readObject(s, 8, 64), "truncate");
+        writeObject(s, 9, "emptied");
+        ASSERT_TRUE(s->truncate(9, 0).ok());
+        EXPECT_EQ(sizeOf(s, 9), 0u);
+        EXPECT_EQ(readObject(s, 9, 64), "");
+        writeObject(s, 10, "grown");
+        ASSERT_TRUE(s->allocate(10, 0, 100).ok());
+        EXPECT_EQ(sizeOf(s, 10), 100u);
+        EXPECT_EQ(readObject(s, 10, 5), "grown");
+        writeObject(s, 11, "punched");
+        ASSERT_TRUE(s->punchHole(11, 0, 3).ok());
+        EXPECT_EQ(readObject(s, 11, 64), std::string(3, '\0') + "ched");
+        writeObject(s, 12, "source");
+        writeObject(s, 13, "destination");
+        ASSERT_TRUE(s->clone(12, 0, 13, 0, 6).ok());
+        EXPECT_EQ(readObject(s, 13, 64), "sourceation");
+        EXPECT_EQ(readObject(s, 12, 64), "source");
+        // Seeking in a packed object: all data.
+        writeObject(s, 14, "0123456789");
+        auto data = s->seek(14, 4, DFS_SEEK_DATA);
+        auto hole = s->seek(14, 4, DFS_SEEK_HOLE);
+        ASSERT_TRUE(data.ok() && hole.ok());
+        EXPECT_EQ(*data, 4u);
+        EXPECT_EQ(*hole, 10u);
+        EXPECT_EQ(s->seek(14, 10, DFS_SEEK_DATA).code(), DFS_ERR_NXIO);
+        EXPECT_TRUE(s->flush(14).ok());
+    }
+    Store again(root_.string());
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(readObject(again, 7, 64), "hello world");
+    EXPECT_EQ(readObject(again, 8, 64), "truncate");
+    EXPECT_EQ(readObject(again, 9, 64), "");
+    EXPECT_EQ(sizeOf(again, 10), 100u);
+    EXPECT_EQ(readObject(again, 11, 64), std::string(3, '\0') + "ched");
+    EXPECT_EQ(readObject(again, 13, 64), "sourceation");
+    EXPECT_EQ(readObject(again, 14, 64), "0123456789");
+}
+
+TEST_F(LocalFsLayoutTest, RemovedPackedObjectsGiveBackTheirSegments) {
+    const Store::Options small = {{"pack_segment_size", "16384"}};
+    {
+        Store s(root_.string(), small);
+        ASSERT_TRUE(s.ok());
+        for (uint64_t obj = 1; obj <= 40; ++obj) {
+            writeObject(s, obj, content(obj, 3000));
+        }
+        EXPECT_GE(segments(root_).size(), 8u);
+        for (uint64_t obj = 1; obj <= 40; ++obj) {
+            if (obj != 20) {
+                ASSERT_TRUE(s->remove(obj).ok());
+            }
+            EXPECT_EQ(readObject(s, obj, 10), obj == 20 ? content(obj, 10) : "");
+        }
+        // The current segment and the one holding object 20 are left.
+        EXPECT_EQ(segments(root_).size(), 2u);
+    }
+    Store again(root_.string(), small);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(readObject(again, 20, 5000), content(20, 3000));
+    EXPECT_EQ(readObject(again, 19, 5000), "");
+    ASSERT_TRUE(again->remove(20).ok());
+    Store third(root_.string(), small);
+    ASSERT_TRUE(third.ok());
+    EXPECT_EQ(segments(root_).size(), 1u) << "only the new current segment";
+    EXPECT_EQ(readObject(third, 20, 10), "");
+}
+
+TEST_F(LocalFsLayoutTest, AnAppendTornByACrashIsCutOnReopen) {
+    {
+        Store s(root_.string());
+        ASSERT_TRUE(s.ok());
+        for (uint64_t obj = 1; obj <= 3; ++obj) {
+            writeObject(s, obj, content(obj, 100));
+        }
+    }
+    // What a crash halfway through an append leaves: a record whose data is cut short,
+    // and (second round) one whose header is whole but whose data is not what it sums.
+    const fs::path first = segments(root_).back();  // objects 1..3
+    for (int round = 0; round < 2; ++round) {
+        {
+            Store s(root_.string());
+            ASSERT_TRUE(s.ok());
+            writeObject(s, 60 + round, content(60, 100));
+            writeObject(s, 50 + round, content(50, 3000));
+        }
+        // The segment: object 60's record (32 + 104 bytes), then 50's (32 + 3000), then
+        // the zeros written ahead of the appends.
+        const fs::path newest = segments(root_).back();
+        if (round == 0) {
+            fs::resize_file(newest, 136 + 2000);
+        } else {
+            std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
+            f.seekp(136 + 32 + 1000);
+            f.write("XXXX", 4);
+        }
+        Store s(root_.string());
+        ASSERT_TRUE(s.ok());
+        EXPECT_EQ(readObject(s, 50 + round, 5000), "") << "the torn record is not an object";
+        EXPECT_EQ(fs::file_size(newest), 32u + 104u) << "cut back to its last whole record";
+        EXPECT_EQ(readObject(s, 60 + round, 200), content(60, 100));
+        for (uint64_t obj = 1; obj <= 3; ++obj) {
+            EXPECT_EQ(readObject(s, obj, 200), content(obj, 100));
+        }
+        EXPECT_EQ(fs::file_size(first), 3u * 136u) << "sealed: its three records, no zeros after them";
+    }
+}
+
+TEST_F(LocalFsLayoutTest, TheRecordWinsOverAFileLeftByAnInterruptedMove) {
+    {
+        Store s(root_.string());
+        ASSERT_TRUE(s.ok());
+        writeObject(s, 7, "the packed bytes");
+    }
+    // A crash after the move wrote the file but before the record was marked dead.
+    fs::create_directories(root_ / "0" / "00");
+    std::ofstream(root_ / "0" / "00" / hex16(7)) << "a longer file from the interrupted move";
+    Store s(root_.string());
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(readObject(s, 7, 64), "the packed bytes");
+    writeObject(s, 7, "!", 16, DFS_UNSTABLE);
+    EXPECT_EQ(readObject(s, 7, 64), "the packed bytes!");
+    ASSERT_TRUE(s->remove(7).ok());
+    EXPECT_FALSE(fs::exists(root_ / "0" / "00" / hex16(7)));
+    EXPECT_EQ(readObject(s, 7, 64), "");
+}
+
+// A process killed while packing: every write it acknowledged reads back whole, and the
+// store opens again (the last append may be torn).
+TEST_F(LocalFsLayoutTest, AKilledWriterLosesNoAcknowledgedObject) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(fds[0]);
+        Store s(root_.string());
+        for (uint64_t obj = 1;; ++obj) {
+            if (!s.ok() || !s->write(obj, 0, dfs::toBytes(content(obj, 1 + obj % 9000)), DFS_FILE_SYNC).ok()) {
+                ::_exit(1);
+            }
+            if (::write(fds[1], &obj, sizeof obj) != sizeof obj) {
+                ::_exit(1);
+            }
+        }
+    }
+    ::close(fds[1]);
+    uint64_t acked = 0;
+    uint64_t obj = 0;
+    while (acked < 300 && ::read(fds[0], &obj, sizeof obj) == sizeof obj) {
+        acked = obj;
+    }
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ::close(fds[0]);
+    ASSERT_EQ(acked, 300u);
+    Store s(root_.string());
+    ASSERT_TRUE(s.ok());
+    for (uint64_t o = 1; o <= acked; ++o) {
+        ASSERT_EQ(readObject(s, o, 10000), content(o, 1 + o % 9000)) << o;
+    }
+}
+
+TEST_F(LocalFsLayoutTest, PackingSettingsAreChecked) {
+    EXPECT_FALSE(Store((root_ / "a").string(), {{"pack_max", "2000000"}}).ok());
+    EXPECT_FALSE(Store((root_ / "b").string(), {{"pack_max", "lots"}}).ok());
+    EXPECT_FALSE(Store((root_ / "c").string(), {{"pack_segment_size", "100"}}).ok());
+    Store s((root_ / "d").string(), {{"pack_max", "10"}});
+    ASSERT_TRUE(s.ok());
+    writeObject(s, 1, "0123456789");
+    writeObject(s, 2, "0123456789A");
+    EXPECT_EQ(objectFiles(root_ / "d"), 1u) << "only the 11-byte object has a file";
 }
 
 }  // namespace

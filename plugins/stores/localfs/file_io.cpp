@@ -242,6 +242,17 @@ Result<uint64_t> fileSize(int fd) {
     return static_cast<uint64_t>(st.st_size);
 }
 
+Status syncFile(int fd, bool dataOnly) {
+    for (;;) {
+        if ((dataOnly ? ::fdatasync(fd) : ::fsync(fd)) == 0) {
+            return okStatus();
+        }
+        if (errno != EINTR) {
+            return lastError();
+        }
+    }
+}
+
 Status syncDirectory(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {

@@ -35,6 +35,9 @@ Status punchHole(int fd, uint64_t offset, uint64_t len);
 // The current size of an open file.
 Result<uint64_t> fileSize(int fd);
 
+// fdatasync (dataOnly) or fsync of an open file.
+Status syncFile(int fd, bool dataOnly);
+
 // fsync of a directory, so that entries created in it survive a power loss.
 Status syncDirectory(const std::string& path);
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/statvfs.h>
@@ -67,7 +68,25 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
         host.error("localfs: sync_directories must be \"auto\" or \"always\", not \"" + syncDirs + "\"");
         return makeError(DFS_ERR_INVAL);
     }
-    auto layout = chooseLayout(root);
+    uint64_t packMax = 64 * 1024;
+    if (cfg.has("pack_max")) {
+        auto v = cfg.getUint("pack_max");
+        if (!v || *v > Pack::kMaxObject) {
+            host.error("localfs: pack_max must be a number of bytes from 0 to " + std::to_string(Pack::kMaxObject));
+            return makeError(DFS_ERR_INVAL);
+        }
+        packMax = *v;
+    }
+    uint64_t segmentSize = 64ull << 20;
+    if (cfg.has("pack_segment_size")) {
+        auto v = cfg.getUint("pack_segment_size");
+        if (!v || *v < 4096) {
+            host.error("localfs: pack_segment_size must be a number of bytes, at least 4096");
+            return makeError(DFS_ERR_INVAL);
+        }
+        segmentSize = *v;
+    }
+    auto layout = chooseLayout(root, packMax > 0);
     if (!layout.ok()) {
         host.error("localfs: cannot read or record the layout of " + root + ": " + statusName(layout.code()));
         return layout.error();
@@ -77,22 +96,44 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
     // object would only add a second device flush.
     const std::string fsType = fileSystemType(root);
     const bool dirFsync = syncDirs == "always" || !fileSyncCoversNewName(fsType);
+    std::unique_ptr<Pack> pack;
+    if (*layout >= 3) {
+        auto opened = Pack::open(host, root + "/" + Pack::kDirName, segmentSize);
+        if (!opened.ok()) {
+            host.error("localfs: cannot open the packed objects of " + root + ": " + statusName(opened.code()) +
+                       " errno " + std::to_string(opened.error().sysErrno));
+            return opened.error();
+        }
+        pack = std::move(*opened);
+    } else if (packMax > 0) {
+        host.info("localfs: " + root + " keeps layout 1 (written before layout files): no objects are packed");
+        packMax = 0;
+    }
     host.info("localfs: objects under " + root + " (layout " + std::to_string(*layout) + ", " +
               (fsType.empty() ? std::string("unknown file system") : fsType) + "; new objects' names made durable by " +
-              (dirFsync ? "a directory fsync" : "the object's own sync") + ")");
-    return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(cacheSize), *layout, dirFsync);
+              (dirFsync ? "a directory fsync" : "the object's own sync") + "; new objects up to " +
+              std::to_string(packMax) + " bytes written whole by a stable write are packed)");
+    return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(cacheSize), *layout, dirFsync,
+                                               std::move(pack), packMax);
 }
 
 // The layout file holds the layout number. A root without one that already holds
 // entries was written by a version that knew only layout 1; an empty one gets the
-// current layout, recorded durably before any object is written.
-Result<int> LocalFsBlockStore::chooseLayout(const std::string& root) {
+// current layout, recorded durably before any object is written. Layout 3 is layout 2
+// with packed objects: the number changes before the first one is packed.
+Result<int> LocalFsBlockStore::chooseLayout(const std::string& root, bool pack) {
     const std::string file = root + "/" + kLayoutFile;
     std::string text;
     if (auto r = readSmallFile(file, text); !r.ok()) {
         return r.error();
     } else if (*r) {
-        if (text == "1\n" || text == "2\n") {
+        if (text == "2\n" && pack) {
+            if (auto s = writeFileDurably(file, "3\n"); !s.ok()) {
+                return s.error();
+            }
+            return 3;
+        }
+        if (text == "1\n" || text == "2\n" || text == "3\n") {
             return text[0] - '0';
         }
         return makeError(DFS_ERR_IO, EINVAL);  // a layout this version does not know
@@ -109,8 +150,15 @@ Result<int> LocalFsBlockStore::chooseLayout(const std::string& root) {
     return layout;
 }
 
-LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync)
-    : host_(std::move(host)), root_(std::move(root)), layout_(layout), dirFsync_(dirFsync), cache_(fdCacheSize) {}
+LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync,
+                                     std::unique_ptr<Pack> pack, uint64_t packMax)
+    : host_(std::move(host)),
+      root_(std::move(root)),
+      layout_(layout),
+      dirFsync_(dirFsync),
+      cache_(fdCacheSize),
+      pack_(std::move(pack)),
+      packMax_(pack_ ? packMax : 0) {}
 
 std::string LocalFsBlockStore::firstOf(uint64_t obj) const {
     if (layout_ == 1) {
@@ -171,6 +219,10 @@ Result<OpenFilePtr> LocalFsBlockStore::openObject(uint64_t obj, bool create) {
         return f;
     }
     std::lock_guard lock(stripe(obj));
+    return openLocked(obj, create);
+}
+
+Result<OpenFilePtr> LocalFsBlockStore::openLocked(uint64_t obj, bool create) {
     if (OpenFilePtr f = cache_.find(obj)) {
         return f;
     }
@@ -210,8 +262,15 @@ Status LocalFsBlockStore::syncNewEntry(uint64_t obj) {
         return okStatus();
     }
     std::lock_guard lock(stripe(obj));
-    if (!pending()) {
-        return okStatus();
+    return syncNewEntryLocked(obj);
+}
+
+Status LocalFsBlockStore::syncNewEntryLocked(uint64_t obj) {
+    {
+        std::lock_guard nl(newMu_);
+        if (unsyncedNew_.count(obj) == 0) {
+            return okStatus();
+        }
     }
     if (auto s = syncDirectoryShared(dirOf(obj)); !s.ok()) {
         return s;  // still pending: the next stable write or flush tries again
@@ -232,33 +291,7 @@ Status LocalFsBlockStore::syncDirectoryShared(const std::string& dir) {
         ds = slot;
         ds->users++;
     }
-    Status result = okStatus();
-    {
-        std::unique_lock lock(ds->mu);
-        // A running fsync may have started before our entry was made: only one that
-        // starts from now on is sure to cover it.
-        const uint64_t need = ds->started + 1;
-        while (ds->finished < need) {
-            if (ds->running) {
-                ds->done.wait(lock);
-                continue;
-            }
-            ds->running = true;
-            const uint64_t mine = ++ds->started;
-            lock.unlock();
-            Status s = syncDirectory(dir);
-            lock.lock();
-            ds->running = false;
-            if (s.ok()) {
-                ds->finished = mine;
-            }
-            ds->done.notify_all();
-            if (!s.ok()) {
-                result = s;  // the others still waiting run their own
-                break;
-            }
-        }
-    }
+    Status result = ds->sync.run([&] { return syncDirectory(dir); });
     std::lock_guard lock(dirSyncsMu_);
     if (--ds->users == 0) {
         dirSyncs_.erase(dir);
@@ -266,21 +299,74 @@ Status LocalFsBlockStore::syncDirectoryShared(const std::string& dir) {
     return result;
 }
 
-Status LocalFsBlockStore::syncData(int fd, dfs_stable_t stable) {
-    for (;;) {
-        int rc = stable == DFS_DATA_SYNC ? ::fdatasync(fd) : ::fsync(fd);
-        if (rc == 0) {
-            return okStatus();
+std::optional<Pack::Location> LocalFsBlockStore::packed(uint64_t obj) const {
+    return pack_ ? pack_->find(obj) : std::nullopt;
+}
+
+Result<bool> LocalFsBlockStore::packNew(uint64_t obj, dfs_bytes_t data) {
+    std::shared_ptr<Pack::Segment> seg;
+    {
+        std::lock_guard lock(stripe(obj));
+        if (cache_.find(obj) || pack_->find(obj)) {
+            return false;
         }
-        if (errno != EINTR) {
-            return lastError();
+        if (::access(pathOf(obj).c_str(), F_OK) == 0 || errno != ENOENT) {
+            return false;  // it has a file (or cannot be told): written the usual way
         }
+        auto added = pack_->add(obj, data);
+        if (!added.ok()) {
+            return added.error();
+        }
+        seg = std::move(*added);
     }
+    if (auto s = pack_->sync(seg); !s.ok()) {
+        return s.error();
+    }
+    return true;
+}
+
+Status LocalFsBlockStore::unpack(uint64_t obj) {
+    std::lock_guard lock(stripe(obj));
+    auto at = pack_ ? pack_->find(obj) : std::nullopt;
+    if (!at) {
+        return okStatus();
+    }
+    std::vector<uint8_t> bytes(at->length);
+    auto got = pack_->read(*at, 0, dfs_buf_t{bytes.data(), bytes.size()});
+    if (!got.ok()) {
+        return got.error();
+    }
+    if (*got != bytes.size()) {
+        return makeError(DFS_ERR_IO, EIO);
+    }
+    // The file is whole and durable before the record is marked dead (durably too): a
+    // crash in between leaves the record, which wins over a file (pack.hpp).
+    auto f = openLocked(obj, true);
+    if (!f.ok()) {
+        return f.error();
+    }
+    const int fd = (*f)->fd();
+    if (auto s = pwriteFull(fd, bytes.data(), bytes.size(), 0); !s.ok()) {
+        return s;
+    }
+    if (::ftruncate(fd, static_cast<off_t>(bytes.size())) != 0) {  // a file left by such a crash
+        return lastError();
+    }
+    if (auto s = syncFile(fd, true); !s.ok()) {
+        return s;
+    }
+    if (auto s = syncNewEntryLocked(obj); !s.ok()) {
+        return s;
+    }
+    return pack_->drop(obj, true, true);
 }
 
 Result<uint64_t> LocalFsBlockStore::read(uint64_t obj, uint64_t offset, dfs_buf_t buf) {
     if (buf.len == 0 || offset >= kMaxOff) {
         return uint64_t{0};
+    }
+    if (auto at = packed(obj)) {
+        return pack_->read(*at, offset, buf);
     }
     auto f = openObject(obj, false);
     if (!f.ok()) {
@@ -299,6 +385,15 @@ Status LocalFsBlockStore::write(uint64_t obj, uint64_t offset, dfs_bytes_t data,
     if (data.len == 0) {
         return okStatus();
     }
+    if (offset == 0 && stable != DFS_UNSTABLE && data.len <= packMax_) {
+        auto done = packNew(obj, data);
+        if (!done.ok() || *done) {
+            return done.ok() ? okStatus() : Status(done.error());
+        }
+    }
+    if (auto s = unpack(obj); !s.ok()) {
+        return s;
+    }
     auto f = openObject(obj, true);
     if (!f.ok()) {
         return f.error();
@@ -310,7 +405,7 @@ Status LocalFsBlockStore::write(uint64_t obj, uint64_t offset, dfs_bytes_t data,
     if (stable == DFS_UNSTABLE) {
         return okStatus();
     }
-    if (auto s = syncData(fd, stable); !s.ok()) {
+    if (auto s = syncFile(fd, stable == DFS_DATA_SYNC); !s.ok()) {
         return s;
     }
     return syncNewEntry(obj);
@@ -319,6 +414,16 @@ Status LocalFsBlockStore::write(uint64_t obj, uint64_t offset, dfs_bytes_t data,
 Status LocalFsBlockStore::truncate(uint64_t obj, uint64_t size) {
     if (size > DFS_MAX_FILE_SIZE) {
         return makeError(DFS_ERR_FBIG, EFBIG);
+    }
+    if (size == 0 && packed(obj)) {
+        // An absent object reads as empty: forgetting the record is the truncate.
+        std::lock_guard lock(stripe(obj));
+        if (auto s = pack_->drop(obj, true, false); !s.ok()) {
+            return s;
+        }
+    }
+    if (auto s = unpack(obj); !s.ok()) {
+        return s;
     }
     auto f = openObject(obj, true);
     if (!f.ok()) {
@@ -333,6 +438,9 @@ Status LocalFsBlockStore::truncate(uint64_t obj, uint64_t size) {
 }
 
 Result<uint64_t> LocalFsBlockStore::size(uint64_t obj) {
+    if (auto at = packed(obj)) {
+        return at->length;
+    }
     auto f = openObject(obj, false);
     if (!f.ok()) {
         return f.error();
@@ -344,6 +452,9 @@ Result<uint64_t> LocalFsBlockStore::size(uint64_t obj) {
 }
 
 Status LocalFsBlockStore::flush(uint64_t obj) {
+    if (auto at = packed(obj)) {
+        return pack_->sync(at->segment);
+    }
     auto f = openObject(obj, false);
     if (!f.ok()) {
         return f.error();
@@ -351,7 +462,7 @@ Status LocalFsBlockStore::flush(uint64_t obj) {
     if (!*f) {
         return okStatus();
     }
-    if (auto s = syncData((*f)->fd(), DFS_FILE_SYNC); !s.ok()) {
+    if (auto s = syncFile((*f)->fd(), false); !s.ok()) {
         return s;
     }
     return syncNewEntry(obj);
@@ -359,6 +470,11 @@ Status LocalFsBlockStore::flush(uint64_t obj) {
 
 Status LocalFsBlockStore::remove(uint64_t obj) {
     std::lock_guard lock(stripe(obj));
+    if (pack_) {
+        if (auto s = pack_->drop(obj, false, false); !s.ok()) {
+            return s;
+        }
+    }
     cache_.erase(obj);
     {
         std::lock_guard nl(newMu_);
@@ -371,6 +487,9 @@ Status LocalFsBlockStore::remove(uint64_t obj) {
 }
 
 Status LocalFsBlockStore::punchHole(uint64_t obj, uint64_t offset, uint64_t len) {
+    if (auto s = unpack(obj); !s.ok()) {
+        return s;
+    }
     auto f = openObject(obj, false);
     if (!f.ok()) {
         return f.error();
@@ -384,6 +503,9 @@ Status LocalFsBlockStore::punchHole(uint64_t obj, uint64_t offset, uint64_t len)
 Status LocalFsBlockStore::allocate(uint64_t obj, uint64_t offset, uint64_t len) {
     if (!rangeFits(offset, len)) {
         return makeError(DFS_ERR_FBIG, EFBIG);
+    }
+    if (auto s = unpack(obj); !s.ok()) {
+        return s;
     }
     auto f = openObject(obj, true);
     if (!f.ok()) {
@@ -417,6 +539,13 @@ Result<uint64_t> LocalFsBlockStore::seek(uint64_t obj, uint64_t offset, dfs_seek
     if (offset >= kMaxOff) {
         return makeError(DFS_ERR_NXIO, ENXIO);
     }
+    if (auto at = packed(obj)) {
+        // All data: the hole that follows is the end.
+        if (offset >= at->length) {
+            return makeError(DFS_ERR_NXIO, ENXIO);
+        }
+        return what == DFS_SEEK_DATA ? offset : at->length;
+    }
     auto f = openObject(obj, false);
     if (!f.ok()) {
         return f.error();
@@ -439,6 +568,11 @@ Status LocalFsBlockStore::clone(uint64_t src, uint64_t srcOff, uint64_t dst, uin
     }
     if (len == 0) {
         return okStatus();
+    }
+    for (uint64_t obj : {src, dst}) {
+        if (auto s = unpack(obj); !s.ok()) {
+            return s;
+        }
     }
     auto in = openObject(src, false);
     if (!in.ok()) {

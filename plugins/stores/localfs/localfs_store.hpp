@@ -1,6 +1,10 @@
-// localfs: the default block store. Each object is one file under a root directory.
+// localfs: the default block store. Each object is one file under a root directory, or
+// (small objects written whole at once) one record in a shared segment file (pack.hpp).
 //
 // Layouts (stable on-disk formats; the number is kept in <root>/layout):
+//   3: the paths of layout 2, plus <root>/pack/ holding packed objects. New roots get it;
+//      a layout 2 root becomes layout 3 when it is opened with packing on (a version
+//      that knows only layouts 1 and 2 then refuses it instead of missing objects).
 //   2: <root>/<id >> 16 in hex>/<cd>/<id as 16 lower-case hex digits>, cd being the
 //      second-lowest byte of the id in hex: 256 consecutive inode numbers share a
 //      directory, so creating files needs a new directory only once per 256 of them,
@@ -14,6 +18,12 @@
 //                  (default: "blocks")
 //   data_dir       the kernel's data directory (always passed by the kernel)
 //   fd_cache_size  how many object files to keep open (default 256)
+//   sync_directories  "auto" (default) or "always": see open()
+//   pack_max       the largest new object packed instead of given its own file, in
+//                  bytes (default 65536, at most 1 MiB; 0: none, objects already
+//                  packed stay readable); layout 3 roots only
+//   pack_segment_size  the size past which a segment is sealed and a new one started
+//                  (default 64 MiB)
 //
 // Holes, preallocation, SEEK_DATA/SEEK_HOLE and reflinks are those of the file system
 // under root (fallocate, lseek, FICLONERANGE), with portable fallbacks where it lacks
@@ -24,13 +34,15 @@
 #pragma once
 
 #include "fd_cache.hpp"
+#include "pack.hpp"
+#include "shared_sync.hpp"
 
 #include <dittofs/cpp/store.hpp>
 
 #include <array>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -43,13 +55,16 @@ public:
 
     // dirFsync: a new object's directory entry is made durable by an fsync of its
     // directory (else the file system's sync of the object covers it).
-    LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync = true);
+    // pack: the packed objects (layout 3 roots); packMax: the largest new object to pack.
+    LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync = true,
+                      std::unique_ptr<Pack> pack = nullptr, uint64_t packMax = 0);
 
     static constexpr const char* kLayoutFile = "layout";
-    static constexpr int kCurrentLayout = 2;
+    static constexpr int kCurrentLayout = 3;
     // The layout of `root`: from its layout file, else 1 for a root that holds objects
-    // already and the current one (recorded now) for an empty root.
-    static Result<int> chooseLayout(const std::string& root);
+    // already and the current one (recorded now) for an empty root. With `pack`, a
+    // layout 2 root is recorded as layout 3.
+    static Result<int> chooseLayout(const std::string& root, bool pack = false);
 
     Result<uint64_t> read(uint64_t obj, uint64_t offset, dfs_buf_t buf) override;
     Status write(uint64_t obj, uint64_t offset, dfs_bytes_t data, dfs_stable_t stable) override;
@@ -72,11 +87,20 @@ private:
     // object file (and its fan-out directories) is created; without, a missing object
     // gives a null pointer.
     Result<OpenFilePtr> openObject(uint64_t obj, bool create);
+    Result<OpenFilePtr> openLocked(uint64_t obj, bool create);  // stripe held
     Result<int> createObjectFile(uint64_t obj);
 
     // Makes the directory entry of a newly created object file durable, once.
     Status syncNewEntry(uint64_t obj);
-    Status syncData(int fd, dfs_stable_t stable);
+    Status syncNewEntryLocked(uint64_t obj);  // stripe held
+
+    // Packed objects (pack.hpp). packNew packs a new object's first write when it can
+    // (false: the object exists, or has a record already); unpack moves a packed object
+    // to a file of its own, durably, before a change the pack cannot hold; packed finds
+    // an object's record.
+    Result<bool> packNew(uint64_t obj, dfs_bytes_t data);
+    Status unpack(uint64_t obj);
+    std::optional<Pack::Location> packed(uint64_t obj) const;
 
     // Serialises opening, removing and syncing the directory entry of the same object,
     // so a remove cannot race with an open that would cache a descriptor of the
@@ -96,16 +120,15 @@ private:
     // was created makes it durable, so threads waiting on the same directory share the
     // next one (group commit) instead of each running its own.
     struct DirSync {
-        std::mutex mu;
-        std::condition_variable done;
-        uint64_t started = 0;   // fsyncs begun
-        uint64_t finished = 0;  // the last one that succeeded
-        bool running = false;
+        SharedSync sync;
         int users = 0;  // under dirSyncsMu_
     };
     Status syncDirectoryShared(const std::string& dir);
     std::mutex dirSyncsMu_;
     std::unordered_map<std::string, std::shared_ptr<DirSync>> dirSyncs_;  // directories being synced
+
+    const std::unique_ptr<Pack> pack_;  // null: no packed objects (layouts 1 and 2)
+    const uint64_t packMax_;
 };
 
 }  // namespace dfs::localfs
