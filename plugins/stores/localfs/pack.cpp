@@ -107,7 +107,9 @@ bool zeroTail(int fd, uint64_t off) {
 
 }  // namespace
 
-uint32_t crc32c(uint32_t crc, const void* data, size_t len) {
+namespace {
+
+uint32_t crc32cTable(uint32_t crc, const uint8_t* p, size_t len) {
     static const std::array<uint32_t, 256> table = [] {
         std::array<uint32_t, 256> t{};
         for (uint32_t i = 0; i < 256; ++i) {
@@ -119,12 +121,41 @@ uint32_t crc32c(uint32_t crc, const void* data, size_t len) {
         }
         return t;
     }();
-    const auto* p = static_cast<const uint8_t*>(data);
-    crc = ~crc;
     for (size_t i = 0; i < len; ++i) {
         crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
     }
-    return ~crc;
+    return crc;
+}
+
+#if defined(__x86_64__)
+// The SSE 4.2 crc32 instruction computes CRC-32C eight bytes a step (about ten times the
+// table's speed); the table serves processors without it.
+__attribute__((target("sse4.2"))) uint32_t crc32cSse42(uint32_t crc, const uint8_t* p, size_t len) {
+    uint64_t c = crc;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        c = __builtin_ia32_crc32di(c, v);
+    }
+    uint32_t c32 = static_cast<uint32_t>(c);
+    for (; len > 0; ++p, --len) {
+        c32 = __builtin_ia32_crc32qi(c32, *p);
+    }
+    return c32;
+}
+#endif
+
+}  // namespace
+
+uint32_t crc32c(uint32_t crc, const void* data, size_t len) {
+    const auto* p = static_cast<const uint8_t*>(data);
+#if defined(__x86_64__)
+    static const bool hardware = __builtin_cpu_supports("sse4.2");
+    if (hardware) {
+        return ~crc32cSse42(~crc, p, len);
+    }
+#endif
+    return ~crc32cTable(~crc, p, len);
 }
 
 class Pack::Segment {
