@@ -18,8 +18,10 @@
 //          20  u32 CRC-32C of bytes 8..20 and of the data
 //          24  u64 reserved, 0
 //          32  the data, then zeros up to a multiple of 8
-// then the end of the file, or (after a crash during an append) a torn record, which is
-// cut off when the store opens. All integers little-endian.
+// then zeros (the current segment is filled with zeros 1 MiB ahead of its appends, so
+// that an append's fdatasync rewrites blocks the file has instead of growing it), or,
+// after a crash during an append, a torn record; both are cut off when the store opens.
+// All integers little-endian.
 //
 // Durability: an append is acknowledged after an fdatasync of its segment that started
 // after it; appends are written in order under one mutex, so a segment never has a gap
