@@ -64,6 +64,7 @@ uint32_t crc32cBitwise(const uint8_t* p, size_t len) {
 
 TEST(LocalFsPackTest, RecordsAreSummedWithCrc32c) {
     EXPECT_EQ(dfs::localfs::crc32c(0, "123456789", 9), 0xe3069283u);  // the check value
+    EXPECT_EQ(dfs::localfs::crc32cPortable(0, "123456789", 9), 0xe3069283u);
     std::vector<uint8_t> data(5000);
     for (size_t i = 0; i < data.size(); ++i) {
         data[i] = static_cast<uint8_t>(i * 131 + 7);
@@ -74,6 +75,7 @@ TEST(LocalFsPackTest, RecordsAreSummedWithCrc32c) {
             const uint8_t* p = data.data() + start;
             const uint32_t want = crc32cBitwise(p, len);
             EXPECT_EQ(dfs::localfs::crc32c(0, p, len), want) << start << "+" << len;
+            EXPECT_EQ(dfs::localfs::crc32cPortable(0, p, len), want) << start << "+" << len;
             const size_t half = len / 2;
             EXPECT_EQ(dfs::localfs::crc32c(dfs::localfs::crc32c(0, p, half), p + half, len - half), want);
         }

@@ -262,15 +262,8 @@ Status LocalFsBlockStore::syncNewEntry(uint64_t obj) {
         return okStatus();
     }
     std::lock_guard lock(stripe(obj));
-    return syncNewEntryLocked(obj);
-}
-
-Status LocalFsBlockStore::syncNewEntryLocked(uint64_t obj) {
-    {
-        std::lock_guard nl(newMu_);
-        if (unsyncedNew_.count(obj) == 0) {
-            return okStatus();
-        }
+    if (!pending()) {
+        return okStatus();
     }
     if (auto s = syncDirectoryShared(dirOf(obj)); !s.ok()) {
         return s;  // still pending: the next stable write or flush tries again
@@ -325,8 +318,18 @@ Result<bool> LocalFsBlockStore::packNew(uint64_t obj, dfs_bytes_t data) {
     return true;
 }
 
-Status LocalFsBlockStore::unpack(uint64_t obj) {
+Result<OpenFilePtr> LocalFsBlockStore::openChanging(uint64_t obj, bool create) {
+    if (OpenFilePtr f = cache_.find(obj)) {
+        return f;  // it has a file, so it is not packed and never will be
+    }
     std::lock_guard lock(stripe(obj));
+    if (auto s = unpackLocked(obj); !s.ok()) {
+        return s.error();
+    }
+    return openLocked(obj, create);
+}
+
+Status LocalFsBlockStore::unpackLocked(uint64_t obj) {
     auto at = pack_ ? pack_->find(obj) : std::nullopt;
     if (!at) {
         return okStatus();
@@ -355,8 +358,14 @@ Status LocalFsBlockStore::unpack(uint64_t obj) {
     if (auto s = syncFile(fd, true); !s.ok()) {
         return s;
     }
-    if (auto s = syncNewEntryLocked(obj); !s.ok()) {
-        return s;
+    // The file may be one an interrupted move left, created before this process started
+    // (so not known as new): where names need a directory fsync, sync it regardless.
+    if (dirFsync_) {
+        if (auto s = syncDirectoryShared(dirOf(obj)); !s.ok()) {
+            return s;
+        }
+        std::lock_guard nl(newMu_);
+        unsyncedNew_.erase(obj);
     }
     return pack_->drop(obj, true, true);
 }
@@ -391,10 +400,7 @@ Status LocalFsBlockStore::write(uint64_t obj, uint64_t offset, dfs_bytes_t data,
             return done.ok() ? okStatus() : Status(done.error());
         }
     }
-    if (auto s = unpack(obj); !s.ok()) {
-        return s;
-    }
-    auto f = openObject(obj, true);
+    auto f = openChanging(obj, true);
     if (!f.ok()) {
         return f.error();
     }
@@ -422,10 +428,7 @@ Status LocalFsBlockStore::truncate(uint64_t obj, uint64_t size) {
             return s;
         }
     }
-    if (auto s = unpack(obj); !s.ok()) {
-        return s;
-    }
-    auto f = openObject(obj, true);
+    auto f = openChanging(obj, true);
     if (!f.ok()) {
         return f.error();
     }
@@ -487,10 +490,7 @@ Status LocalFsBlockStore::remove(uint64_t obj) {
 }
 
 Status LocalFsBlockStore::punchHole(uint64_t obj, uint64_t offset, uint64_t len) {
-    if (auto s = unpack(obj); !s.ok()) {
-        return s;
-    }
-    auto f = openObject(obj, false);
+    auto f = openChanging(obj, false);
     if (!f.ok()) {
         return f.error();
     }
@@ -504,10 +504,7 @@ Status LocalFsBlockStore::allocate(uint64_t obj, uint64_t offset, uint64_t len) 
     if (!rangeFits(offset, len)) {
         return makeError(DFS_ERR_FBIG, EFBIG);
     }
-    if (auto s = unpack(obj); !s.ok()) {
-        return s;
-    }
-    auto f = openObject(obj, true);
+    auto f = openChanging(obj, true);
     if (!f.ok()) {
         return f.error();
     }
@@ -569,16 +566,11 @@ Status LocalFsBlockStore::clone(uint64_t src, uint64_t srcOff, uint64_t dst, uin
     if (len == 0) {
         return okStatus();
     }
-    for (uint64_t obj : {src, dst}) {
-        if (auto s = unpack(obj); !s.ok()) {
-            return s;
-        }
-    }
-    auto in = openObject(src, false);
+    auto in = openChanging(src, false);
     if (!in.ok()) {
         return in.error();
     }
-    auto out = openObject(dst, true);
+    auto out = openChanging(dst, true);
     if (!out.ok()) {
         return out.error();
     }

@@ -92,14 +92,15 @@ private:
 
     // Makes the directory entry of a newly created object file durable, once.
     Status syncNewEntry(uint64_t obj);
-    Status syncNewEntryLocked(uint64_t obj);  // stripe held
 
     // Packed objects (pack.hpp). packNew packs a new object's first write when it can
-    // (false: the object exists, or has a record already); unpack moves a packed object
-    // to a file of its own, durably, before a change the pack cannot hold; packed finds
-    // an object's record.
+    // (false: the object exists, or has a record already); openChanging is openObject
+    // for any other change: a packed object is first moved to a file of its own, durably
+    // (unpackLocked), under the same hold of the stripe lock as the open, so that no
+    // record can appear between the two; packed finds an object's record.
     Result<bool> packNew(uint64_t obj, dfs_bytes_t data);
-    Status unpack(uint64_t obj);
+    Result<OpenFilePtr> openChanging(uint64_t obj, bool create);
+    Status unpackLocked(uint64_t obj);  // stripe held
     std::optional<Pack::Location> packed(uint64_t obj) const;
 
     // Serialises opening, removing and syncing the directory entry of the same object,

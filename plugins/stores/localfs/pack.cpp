@@ -109,7 +109,7 @@ bool zeroTail(int fd, uint64_t off) {
 
 namespace {
 
-uint32_t crc32cTable(uint32_t crc, const uint8_t* p, size_t len) {
+uint32_t crc32cTable(uint32_t crc, const uint8_t* p, size_t len) {  // pre- and post-inverted by the caller
     static const std::array<uint32_t, 256> table = [] {
         std::array<uint32_t, 256> t{};
         for (uint32_t i = 0; i < 256; ++i) {
@@ -147,6 +147,10 @@ __attribute__((target("sse4.2"))) uint32_t crc32cSse42(uint32_t crc, const uint8
 
 }  // namespace
 
+uint32_t crc32cPortable(uint32_t crc, const void* data, size_t len) {
+    return ~crc32cTable(~crc, static_cast<const uint8_t*>(data), len);
+}
+
 uint32_t crc32c(uint32_t crc, const void* data, size_t len) {
     const auto* p = static_cast<const uint8_t*>(data);
 #if defined(__x86_64__)
@@ -155,7 +159,7 @@ uint32_t crc32c(uint32_t crc, const void* data, size_t len) {
         return ~crc32cSse42(~crc, p, len);
     }
 #endif
-    return ~crc32cTable(~crc, p, len);
+    return crc32cPortable(crc, p, len);
 }
 
 class Pack::Segment {
@@ -170,6 +174,7 @@ public:
     const std::string path;
     uint64_t size = 0;    // bytes of records (under Pack::mu_)
     uint64_t filled = 0;  // bytes of the file: the records, then zeros (under Pack::mu_)
+    bool damaged = false; // records past an unreadable one: never deleted (under Pack::mu_)
     uint64_t live = 0;  // bytes of live records, headers included (under Pack::mu_)
     SharedSync sync;    // fdatasync of the file, shared by the appends waiting for it
 };
@@ -242,6 +247,14 @@ Status Pack::loadSegments(const std::vector<uint64_t>& ids) {
     return startSegment();
 }
 
+// Whether the 32 bytes at `h` are a record header whose record fits in `room` bytes.
+bool Pack::validHeader(const uint8_t* h, uint64_t room) {
+    const uint32_t state = get32(h + 4);
+    const uint64_t len = get32(h + 16);
+    return get32(h) == kMagic && (state == kLive || state == kDead) && len != 0 && len <= kMaxObject &&
+           recordSize(len) <= room;
+}
+
 Status Pack::scanSegment(const std::shared_ptr<Segment>& seg, bool newest) {
     auto end = fileSize(seg->fd);
     if (!end.ok()) {
@@ -261,8 +274,7 @@ Status Pack::scanSegment(const std::shared_ptr<Segment>& seg, bool newest) {
         const uint32_t state = get32(h + 4);
         const uint64_t obj = get64(h + 8);
         const uint64_t len = get32(h + 16);
-        if (get32(h) != kMagic || (state != kLive && state != kDead) || len == 0 || len > kMaxObject ||
-            recordSize(len) > *end - off) {
+        if (!validHeader(h, *end - off)) {
             break;
         }
         if (state == kLive) {
@@ -273,7 +285,19 @@ Status Pack::scanSegment(const std::shared_ptr<Segment>& seg, bool newest) {
                     return n.error();
                 }
                 if (*n != len || recordCrc(h, data.data(), len) != get32(h + 20)) {
-                    break;
+                    // A torn append ends the records. A whole header after it means this
+                    // one is not the end: a removed object whose dead mark a power loss
+                    // undid while the hole punched in its data stayed. It is dead.
+                    uint8_t next[kHeaderSize];
+                    auto more = preadFull(seg->fd, next, kHeaderSize, off + recordSize(len));
+                    if (!more.ok()) {
+                        return more.error();
+                    }
+                    if (*more < kHeaderSize || !validHeader(next, *end - off - recordSize(len))) {
+                        break;
+                    }
+                    off += recordSize(len);
+                    continue;
                 }
             }
             auto [it, added] = index_.try_emplace(obj, Location{seg, off, len});
@@ -301,6 +325,7 @@ Status Pack::scanSegment(const std::shared_ptr<Segment>& seg, bool newest) {
             }
             seg->filled = off;
         } else if (!zeroTail(seg->fd, off)) {
+            seg->damaged = true;
             host_.error("localfs: " + seg->path + ": unreadable record at offset " + std::to_string(off) +
                         "; the objects recorded after it are lost");
         }
@@ -329,7 +354,7 @@ Status Pack::startSegment() {
 }
 
 void Pack::forgetIfEmpty(const std::shared_ptr<Segment>& seg) {
-    if (seg == current_ || seg->live != 0) {
+    if (seg == current_ || seg->live != 0 || seg->damaged) {
         return;
     }
     // Readers that found a record here before keep the file open; its name can go.
@@ -377,7 +402,8 @@ Result<std::shared_ptr<Pack::Segment>> Pack::add(uint64_t obj, dfs_bytes_t data)
             return errnoError(errno);
         }
         current_->filled = current_->size;
-        if (auto s = syncFile(current_->fd, true); !s.ok()) {
+        const std::shared_ptr<Segment> full = current_;
+        if (auto s = full->sync.run([&] { return syncFile(full->fd, true); }); !s.ok()) {
             return s.error();
         }
         if (auto s = startSegment(); !s.ok()) {
@@ -399,6 +425,12 @@ Result<std::shared_ptr<Pack::Segment>> Pack::add(uint64_t obj, dfs_bytes_t data)
         if (::ftruncate(seg->fd, static_cast<off_t>(off)) == 0) {
             seg->filled = off;
         } else {
+            // Not even that: zero the header (a zero header ends the records) and leave
+            // the segment.
+            const uint8_t zeros[kHeaderSize] = {};
+            if (!pwriteFull(seg->fd, zeros, sizeof zeros, off).ok()) {
+                seg->damaged = true;
+            }
             if (auto started = startSegment(); !started.ok()) {
                 host_.error("localfs: cannot start a new segment in " + dir_ + ": " + errnoText(started));
             }
@@ -412,7 +444,19 @@ Result<std::shared_ptr<Pack::Segment>> Pack::add(uint64_t obj, dfs_bytes_t data)
 }
 
 Status Pack::sync(const std::shared_ptr<Segment>& seg) {
-    return seg->sync.run([&] { return syncFile(seg->fd, true); });
+    Status s = seg->sync.run([&] { return syncFile(seg->fd, true); });
+    if (!s.ok()) {
+        // Every later sync of this segment fails too (shared_sync.hpp): appends go on in
+        // a new one.
+        std::lock_guard lock(mu_);
+        if (seg == current_) {
+            host_.error("localfs: sync of " + seg->path + " failed (" + errnoText(s) + "); starting a new segment");
+            if (auto started = startSegment(); !started.ok()) {
+                host_.error("localfs: cannot start a new segment in " + dir_ + ": " + errnoText(started));
+            }
+        }
+    }
+    return s;
 }
 
 Status Pack::drop(uint64_t obj, bool durable, bool keepData) {

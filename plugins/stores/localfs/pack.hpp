@@ -28,7 +28,11 @@
 // before an acknowledged record. When the current segment is full it is synced whole
 // before the next one takes the appends, and every open starts a new segment, so only
 // the newest segment can end in a torn record; it alone is checked record by record
-// (CRC) when the store opens, the others are read header by header. A dead record's data
+// (CRC) when the store opens, the others are read header by header. A live record whose
+// data fails its CRC but is followed by a whole header is not the end: it is a removed
+// object whose unsynced dead mark was lost while the hole punched in its data was not,
+// and it counts as dead. Once a sync of a segment fails, every later sync of it fails
+// too and appends go on in a new segment. A dead record's data
 // is punched out (space freed) when its object is removed; a segment whose records are all
 // dead is deleted. Marking a record dead on removal is not synced (like the unlink of an
 // object file): after a power loss a removed object's record may be live again, which
@@ -109,6 +113,7 @@ private:
     Status load();
     Status loadSegments(const std::vector<uint64_t>& ids);  // sorted
     Status scanSegment(const std::shared_ptr<Segment>& seg, bool newest);
+    static bool validHeader(const uint8_t* h, uint64_t room);
     Status startSegment();  // under mu_
     void forgetIfEmpty(const std::shared_ptr<Segment>& seg);  // under mu_
 
@@ -123,7 +128,9 @@ private:
     uint64_t nextId_ = 1;
 };
 
-// CRC-32C (Castagnoli) of `len` bytes, continuing from `crc` (0 to start).
+// CRC-32C (Castagnoli) of `len` bytes, continuing from `crc` (0 to start): with the
+// processor's crc32 instruction where it has one; crc32cPortable never uses it.
 uint32_t crc32c(uint32_t crc, const void* data, size_t len);
+uint32_t crc32cPortable(uint32_t crc, const void* data, size_t len);
 
 }  // namespace dfs::localfs

@@ -15,8 +15,9 @@ namespace dfs::localfs {
 class SharedSync {
 public:
     // Returns once a `sync()` that started after this call began has succeeded, running
-    // it here when no other caller is. A failed sync is reported to the caller that ran
-    // it; the others still waiting run their own.
+    // it here when no other caller is. Once a sync has failed, every caller gets its
+    // error, those waiting and all later ones: Linux reports a writeback error to one
+    // fsync only, so a later sync that succeeds says nothing of the pages that failed.
     template <typename SyncFn>
     Status run(SyncFn&& sync) {
         std::unique_lock lock(mu_);
@@ -24,6 +25,9 @@ public:
         // starts from now on is sure to cover it.
         const uint64_t need = started_ + 1;
         while (finished_ < need) {
+            if (!failed_.ok()) {
+                return failed_;
+            }
             if (running_) {
                 done_.wait(lock);
                 continue;
@@ -36,6 +40,8 @@ public:
             running_ = false;
             if (s.ok()) {
                 finished_ = mine;
+            } else {
+                failed_ = s;
             }
             done_.notify_all();
             if (!s.ok()) {
@@ -51,6 +57,7 @@ private:
     uint64_t started_ = 0;   // syncs begun
     uint64_t finished_ = 0;  // the last one that succeeded
     bool running_ = false;
+    Status failed_ = okStatus();  // the first failure, for good
 };
 
 }  // namespace dfs::localfs
