@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
-#include <vector>
 
 #include <fcntl.h>
 #include <sys/statvfs.h>
@@ -318,29 +317,25 @@ Result<bool> LocalFsBlockStore::packNew(uint64_t obj, dfs_bytes_t data) {
     return true;
 }
 
-Result<OpenFilePtr> LocalFsBlockStore::openChanging(uint64_t obj, bool create) {
+Result<OpenFilePtr> LocalFsBlockStore::openChanging(uint64_t obj, bool create, uint64_t keep) {
     if (OpenFilePtr f = cache_.find(obj)) {
         return f;  // it has a file, so it is not packed and never will be
     }
     std::lock_guard lock(stripe(obj));
-    if (auto s = unpackLocked(obj); !s.ok()) {
+    if (auto s = unpackLocked(obj, keep); !s.ok()) {
         return s.error();
     }
     return openLocked(obj, create);
 }
 
-Status LocalFsBlockStore::unpackLocked(uint64_t obj) {
-    auto at = pack_ ? pack_->find(obj) : std::nullopt;
+Status LocalFsBlockStore::unpackLocked(uint64_t obj, uint64_t keep) {
+    auto at = packed(obj);
     if (!at) {
         return okStatus();
     }
-    std::vector<uint8_t> bytes(at->length);
-    auto got = pack_->read(*at, 0, dfs_buf_t{bytes.data(), bytes.size()});
-    if (!got.ok()) {
-        return got.error();
-    }
-    if (*got != bytes.size()) {
-        return makeError(DFS_ERR_IO, EIO);
+    if (keep == 0) {
+        // An absent object reads as empty: forgetting the record is all it takes.
+        return pack_->drop(obj, true, false);
     }
     // The file is whole and durable before the record is marked dead (durably too): a
     // crash in between leaves the record, which wins over a file (pack.hpp).
@@ -349,10 +344,11 @@ Status LocalFsBlockStore::unpackLocked(uint64_t obj) {
         return f.error();
     }
     const int fd = (*f)->fd();
-    if (auto s = pwriteFull(fd, bytes.data(), bytes.size(), 0); !s.ok()) {
+    if (auto s = pack_->copyTo(*at, keep, fd); !s.ok()) {
         return s;
     }
-    if (::ftruncate(fd, static_cast<off_t>(bytes.size())) != 0) {  // a file left by such a crash
+    // Cuts a longer file that such a crash left.
+    if (::ftruncate(fd, static_cast<off_t>(std::min(keep, at->length))) != 0) {
         return lastError();
     }
     if (auto s = syncFile(fd, true); !s.ok()) {
@@ -395,9 +391,12 @@ Status LocalFsBlockStore::write(uint64_t obj, uint64_t offset, dfs_bytes_t data,
         return okStatus();
     }
     if (offset == 0 && stable != DFS_UNSTABLE && data.len <= packMax_) {
-        auto done = packNew(obj, data);
-        if (!done.ok() || *done) {
-            return done.ok() ? okStatus() : Status(done.error());
+        auto packedNow = packNew(obj, data);
+        if (!packedNow.ok()) {
+            return packedNow.error();
+        }
+        if (*packedNow) {
+            return okStatus();
         }
     }
     auto f = openChanging(obj, true);
@@ -421,14 +420,7 @@ Status LocalFsBlockStore::truncate(uint64_t obj, uint64_t size) {
     if (size > DFS_MAX_FILE_SIZE) {
         return makeError(DFS_ERR_FBIG, EFBIG);
     }
-    if (size == 0 && packed(obj)) {
-        // An absent object reads as empty: forgetting the record is the truncate.
-        std::lock_guard lock(stripe(obj));
-        if (auto s = pack_->drop(obj, true, false); !s.ok()) {
-            return s;
-        }
-    }
-    auto f = openChanging(obj, true);
+    auto f = openChanging(obj, true, size);
     if (!f.ok()) {
         return f.error();
     }

@@ -97,10 +97,11 @@ private:
     // (false: the object exists, or has a record already); openChanging is openObject
     // for any other change: a packed object is first moved to a file of its own, durably
     // (unpackLocked), under the same hold of the stripe lock as the open, so that no
-    // record can appear between the two; packed finds an object's record.
+    // record can appear between the two. Only the first `keep` bytes are moved (a
+    // truncate's new size; 0 just forgets the record). packed finds an object's record.
     Result<bool> packNew(uint64_t obj, dfs_bytes_t data);
-    Result<OpenFilePtr> openChanging(uint64_t obj, bool create);
-    Status unpackLocked(uint64_t obj);  // stripe held
+    Result<OpenFilePtr> openChanging(uint64_t obj, bool create, uint64_t keep = UINT64_MAX);
+    Status unpackLocked(uint64_t obj, uint64_t keep);  // stripe held
     std::optional<Pack::Location> packed(uint64_t obj) const;
 
     // Serialises opening, removing and syncing the directory entry of the same object,

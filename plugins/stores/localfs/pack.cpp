@@ -85,6 +85,14 @@ std::optional<uint64_t> segmentId(const char* name) {
 
 std::string errnoText(const Status& s) { return std::strerror(s.error().sysErrno); }
 
+// Whether the 32 bytes at `h` are a record header whose record fits in `room` bytes.
+bool validHeader(const uint8_t* h, uint64_t room) {
+    const uint32_t state = get32(h + 4);
+    const uint64_t len = get32(h + 16);
+    return get32(h) == kMagic && (state == kLive || state == kDead) && len != 0 && len <= Pack::kMaxObject &&
+           recordSize(len) <= room;
+}
+
 // True when the file holds only zeros from `off` on (a sealed segment's clean end).
 bool zeroTail(int fd, uint64_t off) {
     uint8_t buf[4096];
@@ -172,11 +180,12 @@ public:
     const uint64_t id;
     const int fd;
     const std::string path;
-    uint64_t size = 0;    // bytes of records (under Pack::mu_)
-    uint64_t filled = 0;  // bytes of the file: the records, then zeros (under Pack::mu_)
-    bool damaged = false; // records past an unreadable one: never deleted (under Pack::mu_)
-    uint64_t live = 0;  // bytes of live records, headers included (under Pack::mu_)
-    SharedSync sync;    // fdatasync of the file, shared by the appends waiting for it
+    // Under Pack::mu_:
+    uint64_t size = 0;     // bytes of records
+    uint64_t filled = 0;   // bytes of the file: the records, then zeros
+    uint64_t live = 0;     // bytes of live records, headers included
+    bool damaged = false;  // records past an unreadable one: never deleted
+    SharedSync sync;       // fdatasync of the file, shared by the appends waiting for it
 };
 
 Pack::Pack(Host host, std::string dir, uint64_t segmentSize)
@@ -212,8 +221,8 @@ Status Pack::load() {
         return s;
     }
     const Stats st = stats();
-    host_.info("localfs: " + std::to_string(st.objects) + " packed objects in " + std::to_string(st.segments) +
-               " segments under " + dir_);
+    host_.info("localfs: " + std::to_string(st.objects) + " packed objects (" + std::to_string(st.liveBytes) +
+               " bytes with their headers) in " + std::to_string(st.segments) + " segments under " + dir_);
     return okStatus();
 }
 
@@ -245,14 +254,6 @@ Status Pack::loadSegments(const std::vector<uint64_t>& ids) {
         forgetIfEmpty(seg);
     }
     return startSegment();
-}
-
-// Whether the 32 bytes at `h` are a record header whose record fits in `room` bytes.
-bool Pack::validHeader(const uint8_t* h, uint64_t room) {
-    const uint32_t state = get32(h + 4);
-    const uint64_t len = get32(h + 16);
-    return get32(h) == kMagic && (state == kLive || state == kDead) && len != 0 && len <= kMaxObject &&
-           recordSize(len) <= room;
 }
 
 Status Pack::scanSegment(const std::shared_ptr<Segment>& seg, bool newest) {
@@ -380,6 +381,11 @@ Result<uint64_t> Pack::read(const Location& at, uint64_t offset, dfs_buf_t buf) 
     }
     const uint64_t n = std::min<uint64_t>(buf.len, at.length - offset);
     return preadFull(at.segment->fd, buf.ptr, n, at.record + kHeaderSize + offset);
+}
+
+Status Pack::copyTo(const Location& at, uint64_t len, int fd) const {
+    bool reflinked = false;
+    return copyRange(at.segment->fd, at.record + kHeaderSize, fd, 0, std::min(len, at.length), reflinked);
 }
 
 Result<std::shared_ptr<Pack::Segment>> Pack::add(uint64_t obj, dfs_bytes_t data) {

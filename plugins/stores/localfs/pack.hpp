@@ -82,6 +82,10 @@ public:
     // Reads up to buf.len bytes of a packed object at `offset`; the count.
     Result<uint64_t> read(const Location& at, uint64_t offset, dfs_buf_t buf) const;
 
+    // Copies the first `len` bytes (at most its length) of a packed object to offset 0
+    // of the file `fd`, in the kernel where it can.
+    Status copyTo(const Location& at, uint64_t len, int fd) const;
+
     // Appends `data` as the whole content of `obj`, which the caller has checked is not
     // stored anywhere yet, and indexes it (reads find it from now on). The caller holds
     // the object's stripe lock, so no other change to `obj` runs meanwhile, and then
@@ -113,7 +117,6 @@ private:
     Status load();
     Status loadSegments(const std::vector<uint64_t>& ids);  // sorted
     Status scanSegment(const std::shared_ptr<Segment>& seg, bool newest);
-    static bool validHeader(const uint8_t* h, uint64_t room);
     Status startSegment();  // under mu_
     void forgetIfEmpty(const std::shared_ptr<Segment>& seg);  // under mu_
 
