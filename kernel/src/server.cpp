@@ -318,6 +318,9 @@ bool Server::reload(std::string& error) {
     if (!(cfg.rpc == config_.rpc)) {
         log::warn("server", "reload_rpc_ignored", {{"why", "[rpc] changes need a restart"}});
     }
+    // What runs is what is kept: the next reload compares against these, not the ignored ones.
+    cfg.locks = config_.locks;
+    cfg.rpc = config_.rpc;
     if (absolutePath(cfg.server.dataDir) != dataDir_) {
         log::warn("server", "reload_data_dir_ignored",
                   {{"wanted", absolutePath(cfg.server.dataDir)}, {"using", dataDir_}, {"why", "needs a restart"}});

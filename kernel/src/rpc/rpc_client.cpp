@@ -14,6 +14,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
+#include <array>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -125,11 +126,10 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
             if (e) {
                 return self->finish(dfs_err_t{DFS_ERR_IO, e.value()}, 0, {});
             }
-            uint8_t head[4];
-            encodeRecordMark(head, static_cast<uint32_t>(self->record.size()));
-            self->framed.assign(reinterpret_cast<char*>(head), 4);
-            self->framed += self->record;
-            asio::async_write(self->tcpSocket, asio::buffer(self->framed), [self](boost::system::error_code e2, size_t) {
+            // (mark is free until the reply's first mark is read into it.)
+            encodeRecordMark(self->mark, static_cast<uint32_t>(self->record.size()));
+            const std::array<asio::const_buffer, 2> out{asio::buffer(self->mark), asio::buffer(self->record)};
+            asio::async_write(self->tcpSocket, out, [self](boost::system::error_code e2, size_t) {
                 if (e2) {
                     return self->finish(dfs_err_t{DFS_ERR_IO, e2.value()}, 0, {});
                 }
@@ -143,16 +143,14 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
             if (e) {
                 return self->finish(dfs_err_t{DFS_ERR_IO, e.value()}, 0, {});
             }
-            RecordMark m = decodeRecordMark(self->mark);
-            bool last = m.last;
-            size_t len = m.len;
-            size_t at = self->reply.size();
-            if (at + len > kMaxReply) {
+            const RecordMark m = decodeRecordMark(self->mark);
+            const size_t at = self->reply.size();
+            if (at + m.len > kMaxReply) {
                 return self->finish(dfs_err_t{DFS_ERR_IO, 0}, 0, {});
             }
-            self->reply.resize(at + len);
-            asio::async_read(self->tcpSocket, asio::buffer(self->reply.data() + at, len),
-                             [self, last](boost::system::error_code e2, size_t) {
+            self->reply.resize(at + m.len);
+            asio::async_read(self->tcpSocket, asio::buffer(self->reply.data() + at, m.len),
+                             [self, last = m.last](boost::system::error_code e2, size_t) {
                                  if (e2) {
                                      return self->finish(dfs_err_t{DFS_ERR_IO, e2.value()}, 0, {});
                                  }
@@ -182,7 +180,6 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     Runtime& runtime;
     CallTarget target;
     std::string record;
-    std::string framed;
     uint32_t xid;
     CallDone done;
     std::atomic<bool> finished{false};

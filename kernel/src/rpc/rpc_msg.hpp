@@ -104,13 +104,14 @@ size_t encodeRpcMismatch(uint8_t* out, uint32_t xid);
 size_t encodeAuthError(uint8_t* out, uint32_t xid, AuthStat why);
 
 // TCP record marking (RFC 5531 section 11): a fragment's 4-byte header, the length with
-// the top bit set on the last fragment of a record.
+// the top bit set on the last fragment of a record. Records are sent whole, as one
+// (last) fragment; received ones may come in several.
 struct RecordMark {
     uint32_t len;
     bool last;
 };
-inline void encodeRecordMark(uint8_t out[4], uint32_t len, bool last = true) {
-    uint32_t m = (last ? 0x80000000u : 0u) | (len & 0x7fffffffu);
+inline void encodeRecordMark(uint8_t out[4], uint32_t len) {
+    const uint32_t m = 0x80000000u | (len & 0x7fffffffu);
     out[0] = static_cast<uint8_t>(m >> 24);
     out[1] = static_cast<uint8_t>(m >> 16);
     out[2] = static_cast<uint8_t>(m >> 8);

@@ -331,9 +331,9 @@ std::string RpcServer::localAddressOf(void* token) const {
     return c == nullptr ? std::string() : c->from->localAddress();
 }
 
-void RpcServer::sendError(const std::shared_ptr<Sender>& to, const uint8_t* header, size_t len) {
+void RpcServer::sendRecord(const std::shared_ptr<Sender>& to, const uint8_t* record, size_t len) {
     auto buf = std::make_shared<Bytes>(4 + len);
-    std::memcpy(buf->data() + 4, header, len);
+    std::memcpy(buf->data() + 4, record, len);
     to->send(buf, 4, len);
 }
 
@@ -353,19 +353,19 @@ void RpcServer::onRecord(const std::shared_ptr<Sender>& from, std::shared_ptr<By
     uint8_t hdr[kMaxReplyHeader];
     if (d == DecodeResult::badHeader) {
         log::warn("rpc", "garbage_header", {{"client", from->peerAddress()}, {"xid", std::to_string(*xid)}});
-        sendError(from, hdr, encodeAccepted(hdr, *xid, DFS_RPC_GARBAGE_ARGS));
+        sendRecord(from, hdr, encodeAccepted(hdr, *xid, DFS_RPC_GARBAGE_ARGS));
         from->callDone();
         return;
     }
     if (call->header.rpcvers != kRpcVersion) {
-        sendError(from, hdr, encodeRpcMismatch(hdr, call->header.xid));
+        sendRecord(from, hdr, encodeRpcMismatch(hdr, call->header.xid));
         from->callDone();
         return;
     }
     auto task = [this, call] { execute(call); };
     if (runtime_.workers().post(task) != WorkerPool::PostResult::ok) {
         log::warn("rpc", "overloaded", {{"client", from->peerAddress()}, {"xid", std::to_string(call->header.xid)}});
-        sendError(from, hdr, encodeAccepted(hdr, call->header.xid, DFS_RPC_SYSTEM_ERR));
+        sendRecord(from, hdr, encodeAccepted(hdr, call->header.xid, DFS_RPC_SYSTEM_ERR));
         from->callDone();
     }
 }
@@ -375,7 +375,7 @@ void RpcServer::execute(const std::shared_ptr<PendingCall>& call) {
     const auto& from = call->from;
     uint8_t hdr[kMaxReplyHeader];  // error replies only
     auto fail = [&](size_t n) {
-        sendError(from, hdr, n);
+        sendRecord(from, hdr, n);
         from->callDone();
     };
     // 1. The credential, through the auth plugin of its flavour.
@@ -450,9 +450,7 @@ void RpcServer::execute(const std::shared_ptr<PendingCall>& call) {
             return;
         case Drc::Lookup::replay: {
             log::debug("rpc", "drc_replay", {{"client", call->clientAddr}, {"xid", std::to_string(h.xid)}});
-            auto buf = std::make_shared<Bytes>(4 + cached.size());
-            std::memcpy(buf->data() + 4, cached.data(), cached.size());
-            from->send(buf, 4, cached.size());
+            sendRecord(from, cached.data(), cached.size());
             finishCall(call.get());
             from->callDone();
             return;
@@ -487,7 +485,7 @@ void RpcServer::execute(const std::shared_ptr<PendingCall>& call) {
         if (call->useDrc) {
             drc_.abandon(call->drcKey);
         }
-        sendError(from, hdr, encodeAccepted(hdr, h.xid, DFS_RPC_SYSTEM_ERR));
+        sendRecord(from, hdr, encodeAccepted(hdr, h.xid, DFS_RPC_SYSTEM_ERR));
         from->callDone();
         auto keep = std::move(call->self);
         finishCall(call.get());

@@ -131,7 +131,7 @@ private:
     };
 
     void execute(const std::shared_ptr<PendingCall>& call);
-    void sendError(const std::shared_ptr<Sender>& to, const uint8_t* header, size_t len);
+    void sendRecord(const std::shared_ptr<Sender>& to, const uint8_t* record, size_t len);
     bool ensureListener(bool tcp, uint32_t& port, std::string& error);
     void releaseListenersLocked();
     void finishCall(PendingCall* c);

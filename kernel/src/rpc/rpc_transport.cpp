@@ -102,19 +102,17 @@ public:
     void close() {
         {
             std::lock_guard<std::mutex> g(writeMutex_);
-            closed_ = true;
-            releaseDeferredLocked();
+            markClosedLocked();
         }
-        idle_.notify_all();
         asio::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
     }
 
     // Replies go out in the order they are queued. A worker queues its reply; when no one
     // is writing the queue already, it writes the queue itself (non-blocking sends with
     // the mutex released, several replies per sendmsg), so a small reply costs no hand-off
-    // to an I/O thread and workers never wait for each other's sends: whoever writes takes
-    // the replies queued meanwhile along. What the socket does not take at once goes to
-    // the strand (writeNext).
+    // to an I/O thread and waits for no other worker's send: whoever writes takes the
+    // replies queued meanwhile along. (Large replies are the exception, below.) What the
+    // socket does not take at once goes to the strand (writeNext).
     void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) override {
         encodeRecordMark(buf->data() + offset - 4, static_cast<uint32_t>(len));
         std::unique_lock<std::mutex> g(writeMutex_);
@@ -304,6 +302,13 @@ private:
         idle_.notify_all();
         releaseDeferredLocked();
     }
+    // Under writeMutex_: replies from now on are dropped; large replies waiting for the
+    // writer and calls kept counted for a full queue are let go.
+    void markClosedLocked() {
+        closed_ = true;
+        releaseDeferredLocked();
+        idle_.notify_all();
+    }
     void releaseDeferredLocked() {
         if (deferredDone_ > 0 && (queuedBytes_.load(std::memory_order_relaxed) <= kMaxQueuedBytes || closed_)) {
             finishCalls(std::exchange(deferredDone_, 0));
@@ -315,10 +320,13 @@ private:
     // data (and the strand takes the role over). Rounds are bounded, so a worker does not
     // keep writing other workers' replies forever.
     void writeQueue(std::unique_lock<std::mutex>& g) {
-        for (int round = 0; round < kWriteRounds; ++round) {
+        for (int round = 0;; ++round) {
             if (closed_ || queue_.empty()) {
                 stopWritingLocked();
                 return;
+            }
+            if (round == kWriteRounds) {
+                break;
             }
             iovec iov[kMaxIov];
             size_t n = 0;
@@ -352,10 +360,6 @@ private:
             if (sent < want) {
                 break;  // the socket is full: the strand waits for room
             }
-        }
-        if (closed_ || queue_.empty()) {
-            stopWritingLocked();
-            return;
         }
         g.unlock();
         asio::post(strand_, [self = shared_from_this()] { self->writeNext(); });
@@ -440,9 +444,7 @@ private:
     // connection may already have been given.
     void closeSocket() {
         std::unique_lock<std::mutex> g(writeMutex_);
-        closed_ = true;
-        idle_.notify_all();  // large replies waiting for the writer
-        releaseDeferredLocked();
+        markClosedLocked();
         idle_.wait(g, [this] { return !inSyscall_; });  // a worker's send in progress
         boost::system::error_code ignored;
         socket_.close(ignored);
