@@ -77,14 +77,20 @@ bool CachedMetadata::noteWrite(uint64_t ino, uint64_t end, dfs_time_t t, dfs_att
 }
 
 Status CachedMetadata::flushPending(uint64_t ino) const {
-    // Either flag is set from a note until its update is in the store (flushing_ is raised
-    // before the pending set is taken), so seeing both clear means nothing of what was
-    // noted before this call is missing from the store.
-    if (!havePending_.load() && !flushing_.load()) {
+    // havePending_ is set from a note until its update is in the store (pending_, then
+    // flushed_ while it is written), so seeing it clear means nothing of what was noted
+    // before this call is missing from the store. One object's flush waits only when that
+    // object has something pending or being written, not behind everyone's.
+    if (!havePending_.load()) {
         return okStatus();
     }
+    if (ino != 0) {
+        std::lock_guard<std::mutex> g(mu_);
+        if (pending_.count(ino) == 0 && flushed_.count(ino) == 0) {
+            return okStatus();
+        }
+    }
     std::lock_guard<std::mutex> f(flushMu_);
-    flushing_.store(true);
     std::unordered_map<uint64_t, Pending> work;
     {
         // What is being written stays visible to readers (mergePending) in flushed_ until
@@ -105,7 +111,6 @@ Status CachedMetadata::flushPending(uint64_t ino) const {
             std::lock_guard<std::mutex> g(self.mu_);
             self.flushed_.clear();
             self.havePending_.store(!self.pending_.empty());
-            self.flushing_.store(false);
         }
     } lower{*this};
     Status result = okStatus();

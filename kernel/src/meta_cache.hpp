@@ -143,7 +143,6 @@ private:
     // The updates a flush is writing (under mu_), until the store has answered for each.
     mutable std::unordered_map<uint64_t, Pending> flushed_;
     mutable std::atomic<bool> havePending_{false};
-    mutable std::atomic<bool> flushing_{false};
     mutable std::mutex flushMu_;
 };
 

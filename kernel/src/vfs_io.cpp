@@ -97,8 +97,9 @@ Status Vfs::readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie
     };
     // Each entry read from the store and not delivered is read again by the next call,
     // so a call asks first for about as many as the last call that filled its reply
-    // delivered (replies of one client are alike in size), then for more in batches of
-    // at most kMaxBatch.
+    // delivered, then for more in batches of at most kMaxBatch. The guess is shared by
+    // every client and share (clients mostly ask for replies of one size); a client whose
+    // replies differ costs a second store call or a few entries read twice.
     constexpr size_t kMinBatch = 16;
     constexpr size_t kMaxBatch = 1024;
     std::atomic<uint32_t>& learnt = listingBatch_[plus ? 1 : 0];

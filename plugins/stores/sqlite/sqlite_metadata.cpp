@@ -190,7 +190,8 @@ void SqliteMetadataStore::checkpointLoop() {
         checkpointWanted_ = false;
         lock.unlock();
         // PASSIVE: copies what no reader still needs, waits for nobody. Busy means
-        // another checkpoint (sync()) is running, which does the same work.
+        // another checkpoint is running (sync()'s fallback when it cannot fsync the WAL
+        // alone), which does the same work.
         int rc = sqlite3_wal_checkpoint_v2(checkpointer_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) {
             (void)checkpointer_->fail("wal_checkpoint", rc);

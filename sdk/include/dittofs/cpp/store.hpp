@@ -129,6 +129,32 @@ using BI = Instance<BlockStore>;
 inline MI* mi(void* p) { return inst<MetadataStore>(p); }
 inline BI* bi(void* p) { return inst<BlockStore>(p); }
 
+// The create and create_plus slots: `call` runs the store's method on copies of the
+// arguments and results, which go out only on success (existed always).
+template <typename Call>
+dfs_err_t createSlot(void* p, const char* what, const dfs_create_args_t* args, dfs_attr_t* out, int32_t* existed,
+                     dfs_attr_t* dirOut, Call&& call) {
+    return guard(mi(p)->host, what, [&] {
+        dfs_create_args_t c = copyStruct(args);
+        dfs_attr_t a = makeStruct<dfs_attr_t>();
+        dfs_attr_t d = makeStruct<dfs_attr_t>();
+        bool ex = false;
+        Status s = call(c, a, ex, d);
+        if (s.ok()) {
+            if (out != nullptr) {
+                *out = a;
+            }
+            if (dirOut != nullptr) {
+                *dirOut = d;
+            }
+        }
+        if (existed != nullptr) {
+            *existed = ex ? 1 : 0;
+        }
+        return s;
+    });
+}
+
 struct DirentCtx {
     dfs_dirent_sink_fn fn;
     void* ctx;
@@ -179,41 +205,17 @@ inline const dfs_metadata_store_ops_t* metadataOps() {
         };
         o.create = [](void* p, uint64_t dir, dfs_str_t name, const dfs_create_args_t* args, dfs_time_t now,
                       dfs_attr_t* out, int32_t* existed) {
-            return guard(mi(p)->host, "create", [&] {
-                dfs_create_args_t c = copyStruct(args);
-                dfs_attr_t a = makeStruct<dfs_attr_t>();
-                bool ex = false;
-                auto s = mi(p)->impl->create(dir, toView(name), c, now, a, ex);
-                if (s.ok() && out != nullptr) {
-                    *out = a;
-                }
-                if (existed != nullptr) {
-                    *existed = ex ? 1 : 0;
-                }
-                return s;
-            });
+            return createSlot(p, "create", args, out, existed, nullptr,
+                              [&](dfs_create_args_t& c, dfs_attr_t& a, bool& ex, dfs_attr_t&) {
+                                  return mi(p)->impl->create(dir, toView(name), c, now, a, ex);
+                              });
         };
         o.create_plus = [](void* p, uint64_t dir, dfs_str_t name, const dfs_create_args_t* args, dfs_time_t now,
                            dfs_attr_t* out, int32_t* existed, dfs_attr_t* dirOut) {
-            return guard(mi(p)->host, "create_plus", [&] {
-                dfs_create_args_t c = copyStruct(args);
-                dfs_attr_t a = makeStruct<dfs_attr_t>();
-                dfs_attr_t d = makeStruct<dfs_attr_t>();
-                bool ex = false;
-                auto s = mi(p)->impl->createPlus(dir, toView(name), c, now, a, ex, d);
-                if (s.ok()) {
-                    if (out != nullptr) {
-                        *out = a;
-                    }
-                    if (dirOut != nullptr) {
-                        *dirOut = d;
-                    }
-                }
-                if (existed != nullptr) {
-                    *existed = ex ? 1 : 0;
-                }
-                return s;
-            });
+            return createSlot(p, "create_plus", args, out, existed, dirOut,
+                              [&](dfs_create_args_t& c, dfs_attr_t& a, bool& ex, dfs_attr_t& d) {
+                                  return mi(p)->impl->createPlus(dir, toView(name), c, now, a, ex, d);
+                              });
         };
         o.link = [](void* p, uint64_t ino, uint64_t dir, dfs_str_t name, dfs_time_t now, dfs_attr_t* out) {
             return guard(mi(p)->host, "link", [&] {
