@@ -111,9 +111,9 @@ bool parseArgs(int argc, char** argv, Options& opt, bool& sizeGiven) {
         } else if (a == "--dircount") {
             opt.dirCount = static_cast<uint32_t>(parseSize(next()));
         } else if (a == "--unstable") {
-            opt.smallFileSync = false;
+            opt.smallWrite = Options::SmallWrite::kUnstable;
         } else if (a == "--commit") {
-            opt.smallFileCommit = true;
+            opt.smallWrite = Options::SmallWrite::kUnstableCommit;
         } else if (a == "--nlm-port") {
             opt.nlmPort = std::atoi(next());
         } else if (a == "--seed") {

@@ -30,22 +30,28 @@ std::string entryName(uint64_t i) {
     return name;
 }
 
-// ---- smallfiles: CREATE, then one WRITE, per file ---------------------------------
+const char* smallWriteName(Options::SmallWrite w) {
+    switch (w) {
+    case Options::SmallWrite::kFileSync:
+        return "FILE_SYNC";
+    case Options::SmallWrite::kUnstable:
+        return "UNSTABLE";
+    case Options::SmallWrite::kUnstableCommit:
+        return "UNSTABLE+COMMIT";
+    }
+    return "?";
+}
 
-// Each file is a chain of two calls; `depth` files are in progress at once. With
-// `writeBytes` 0 a file is only created (how readdirplus fills its directory).
+// ---- smallfiles: CREATE, then one WRITE (and a COMMIT), per file ----------------------
+
+// Each file is a chain of calls; `depth` files are in progress at once. With `writeBytes`
+// 0 a file is only created (how readdirplus fills its directory).
 class CreatePipeline : public Pipeline {
 public:
-    // commit: UNSTABLE WRITE then COMMIT of each file (what a client sends when it closes
-    // a file written in several UNSTABLE WRITEs); else FILE_SYNC, or UNSTABLE alone.
-    CreatePipeline(Connection& conn, FileHandle& dir, uint64_t files, uint64_t writeBytes, bool fileSync, bool commit,
+    using SmallWrite = Options::SmallWrite;
+    CreatePipeline(Connection& conn, FileHandle& dir, uint64_t files, uint64_t writeBytes, SmallWrite mode,
                    unsigned depth)
-        : Pipeline(conn, depth),
-          dir_(dir),
-          files_(files),
-          writeBytes_(writeBytes),
-          fileSync_(fileSync && !commit),
-          commit_(commit) {}
+        : Pipeline(conn, depth), dir_(dir), files_(files), writeBytes_(writeBytes), mode_(mode) {}
 
 protected:
     bool issueNext() override {
@@ -77,14 +83,25 @@ private:
         FileHandle fh;
     };
 
+    // A reply whose RPC succeeded with NFS3_OK, or null after failing the run.
+    template <typename Res>
+    Res* answer(int status, void* data, const char* what, const FileOp& op) {
+        if (!replyOk(status, data, what)) {
+            return nullptr;
+        }
+        auto* res = static_cast<Res*>(data);
+        if (res->status != NFS3_OK) {
+            fail(std::string(what) + " " + op.name + ": " + statusName(res->status));
+            return nullptr;
+        }
+        return res;
+    }
+
     static void onCreate(rpc_context*, int status, void* data, void* priv) {
         std::unique_ptr<FileOp> op(static_cast<FileOp*>(priv));
         CreatePipeline* self = op->self;
-        if (self->replyOk(status, data, "CREATE")) {
-            auto* res = static_cast<CREATE3res*>(data);
-            if (res->status != NFS3_OK) {
-                self->fail("CREATE " + op->name + ": " + statusName(res->status));
-            } else if (!res->CREATE3res_u.resok.obj.handle_follows) {
+        if (auto* res = self->answer<CREATE3res>(status, data, "CREATE", *op)) {
+            if (!res->CREATE3res_u.resok.obj.handle_follows) {
                 self->fail("CREATE " + op->name + ": no file handle in the reply");
             } else if (self->writeBytes_ == 0) {
                 self->ops += 1;
@@ -94,17 +111,14 @@ private:
                 args.file = op->fh.fh3();
                 args.offset = 0;
                 args.count = static_cast<count3>(self->writeBytes_);
-                // A close() after a small write: the Linux client flushes one page with
-                // FILE_SYNC rather than UNSTABLE+COMMIT.
-                args.stable = self->fileSync_ ? FILE_SYNC : UNSTABLE;
+                args.stable = self->mode_ == SmallWrite::kFileSync ? FILE_SYNC : UNSTABLE;
                 args.data.data_len = static_cast<u_int>(self->writeBytes_);
                 args.data.data_val = const_cast<char*>(smallFilePayload());
-                // The slot stays taken: the WRITE continues this file's chain.
-                if (rpc_nfs3_write_async(self->conn_.rpc(), &CreatePipeline::onWrite, &args, op.get()) == 0) {
+                if (self->chained(rpc_nfs3_write_async(self->conn_.rpc(), &CreatePipeline::onWrite, &args, op.get()),
+                                  "WRITE")) {
                     op.release();
                     return;
                 }
-                self->fail(std::string("could not queue WRITE: ") + rpc_get_error(self->conn_.rpc()));
             }
         }
         self->completed();
@@ -113,24 +127,18 @@ private:
     static void onWrite(rpc_context*, int status, void* data, void* priv) {
         std::unique_ptr<FileOp> op(static_cast<FileOp*>(priv));
         CreatePipeline* self = op->self;
-        if (self->replyOk(status, data, "WRITE")) {
-            auto* res = static_cast<WRITE3res*>(data);
-            if (res->status != NFS3_OK) {
-                self->fail("WRITE " + op->name + ": " + statusName(res->status));
-                self->completed();
-                return;
-            }
+        if (auto* res = self->answer<WRITE3res>(status, data, "WRITE", *op)) {
             self->bytes += res->WRITE3res_u.resok.count;
-            if (self->commit_) {
+            if (self->mode_ != SmallWrite::kUnstableCommit) {
+                self->ops += 1;
+            } else {
                 COMMIT3args args{};
                 args.file = op->fh.fh3();
-                if (rpc_nfs3_commit_async(self->conn_.rpc(), &CreatePipeline::onCommit, &args, op.get()) == 0) {
-                    op.release();  // the slot stays taken until the COMMIT's reply
+                if (self->chained(rpc_nfs3_commit_async(self->conn_.rpc(), &CreatePipeline::onCommit, &args, op.get()),
+                                  "COMMIT")) {
+                    op.release();
                     return;
                 }
-                self->fail(std::string("could not queue COMMIT: ") + rpc_get_error(self->conn_.rpc()));
-            } else {
-                self->ops += 1;
             }
         }
         self->completed();
@@ -139,13 +147,8 @@ private:
     static void onCommit(rpc_context*, int status, void* data, void* priv) {
         std::unique_ptr<FileOp> op(static_cast<FileOp*>(priv));
         CreatePipeline* self = op->self;
-        if (self->replyOk(status, data, "COMMIT")) {
-            auto* res = static_cast<COMMIT3res*>(data);
-            if (res->status != NFS3_OK) {
-                self->fail("COMMIT " + op->name + ": " + statusName(res->status));
-            } else {
-                self->ops += 1;
-            }
+        if (self->answer<COMMIT3res>(status, data, "COMMIT", *op) != nullptr) {
+            self->ops += 1;
         }
         self->completed();
     }
@@ -153,8 +156,7 @@ private:
     FileHandle& dir_;
     uint64_t files_;
     uint64_t writeBytes_;
-    bool fileSync_;
-    bool commit_;
+    SmallWrite mode_;
     uint64_t next_ = 0;
 };
 
@@ -225,12 +227,10 @@ private:
                     self->lastListingEntries = l->entries;
                 } else if (got == 0) {
                     self->fail("READDIRPLUS: no entries and no eof");
-                } else if (self->sendRaw(l.get()) == 0) {
+                } else if (self->chained(self->sendRaw(l.get()), "READDIRPLUS")) {
                     // The next page of the same listing keeps the slot.
                     l.release();
                     return;
-                } else {
-                    self->fail(std::string("could not queue READDIRPLUS: ") + rpc_get_error(self->conn_.rpc()));
                 }
             }
         }
@@ -286,7 +286,7 @@ Result runSmallFiles(const Options& opt) {
     if (!makeDir(*conn, dirName, dir, error)) {
         return failed(r, error);
     }
-    CreatePipeline p(*conn, dir, opt.files, opt.ioSize, opt.smallFileSync, opt.smallFileCommit, opt.depth);
+    CreatePipeline p(*conn, dir, opt.files, opt.ioSize, opt.smallWrite, opt.depth);
     auto start = Clock::now();
     bool ran = p.run(start + secondsToDuration(opt.maxSeconds), error);
     r = finishRun(r, p, start, ran, error);
@@ -294,7 +294,7 @@ Result runSmallFiles(const Options& opt) {
     r.value = static_cast<double>(r.ops) / r.seconds;
     r.complete = p.ops == opt.files;
     r.extra = "files=" + std::to_string(opt.files) + " io=" + std::to_string(opt.ioSize) +
-              " stable=" + (opt.smallFileCommit ? "UNSTABLE+COMMIT" : opt.smallFileSync ? "FILE_SYNC" : "UNSTABLE") + " depth=" + std::to_string(opt.depth);
+              " stable=" + smallWriteName(opt.smallWrite) + " depth=" + std::to_string(opt.depth);
     return r;
 }
 
@@ -318,7 +318,7 @@ Result runReaddirPlus(const Options& opt) {
             return failed(r, "probe listing: " + (error.empty() ? probe.error() : error));
         }
         if (probe.lastListingEntries < opt.files + 2) {
-            CreatePipeline fill(*conn, dir, opt.files, 0, false, false, opt.depth);
+            CreatePipeline fill(*conn, dir, opt.files, 0, Options::SmallWrite::kUnstable, opt.depth);
             if (!fill.run(Clock::now() + std::chrono::seconds(600), error) || fill.hasFailed()) {
                 return failed(r, "filling the directory: " + (error.empty() ? fill.error() : error));
             }

@@ -65,6 +65,14 @@ bool Pipeline::queued(int rc) {
     return true;
 }
 
+bool Pipeline::chained(int rc, const char* what) {
+    if (rc != 0) {
+        fail(std::string("could not queue ") + what + ": " + rpc_get_error(conn_.rpc()));
+        return false;
+    }
+    return true;
+}
+
 bool Pipeline::replyOk(int status, void* data, const char* what) {
     if (status == RPC_STATUS_SUCCESS) {
         return true;

@@ -40,6 +40,9 @@ protected:
 
     // After rpc_nfs3_*_async: counts the call in flight, or fails the run.
     bool queued(int rc);
+    // In a callback, after queueing the next call of the same chain (which keeps the
+    // slot): true, or false after failing the run with what could not be queued.
+    bool chained(int rc, const char* what);
     // In a callback: true when the RPC itself succeeded (the NFS status is the caller's).
     bool replyOk(int status, void* data, const char* what);
     // In a callback, last: frees the slot and refills it.

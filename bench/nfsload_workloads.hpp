@@ -28,8 +28,10 @@ struct Options {
     std::string dirName;                    // smallfiles/readdirplus directory (default per workload)
     uint32_t dirCount = 32768;              // READDIRPLUS dircount
     uint32_t maxCount = 131072;             // READDIRPLUS maxcount
-    bool smallFileSync = true;              // smallfiles: FILE_SYNC write (as a close() flush does)
-    bool smallFileCommit = false;           // smallfiles: UNSTABLE write, then COMMIT
+    // smallfiles: how each file's WRITE is made stable: FILE_SYNC (as a close() flush of
+    // one WRITE does), UNSTABLE alone, or UNSTABLE then COMMIT (a close() after several).
+    enum class SmallWrite { kFileSync, kUnstable, kUnstableCommit };
+    SmallWrite smallWrite = SmallWrite::kFileSync;
     uint64_t seed = 1;
     int nlmPort = 0;                        // locks: the server's NLM port (TCP)
 };

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -106,6 +107,12 @@ protected:
         sa.mode = mode;
         return sa;
     }
+    static dfs_setattr_t sizeTo(uint64_t size) {
+        auto sa = makeStruct<dfs_setattr_t>();
+        sa.mask = DFS_SET_SIZE;
+        sa.size = size;
+        return sa;
+    }
 
     ScriptedStore store_;
     dfs_metadata_store_ops_t ops_ = ScriptedStore::ops();
@@ -132,7 +139,9 @@ TEST_F(MetaCacheTest, AReadBegunBeforeAnAcknowledgedChangeIsNotCachedAfterIt) {
         };
         reader = std::thread([&] { (void)cache_.getattr(7); });
         std::unique_lock<std::mutex> l(m);
-        cv.wait(l, [&] { return readDone; });
+        if (!cv.wait_for(l, std::chrono::seconds(10), [&] { return readDone; })) {
+            ADD_FAILURE() << "the getattr never went to the store";
+        }
     };
     auto a = cache_.setattr(7, modeTo(0600), dfs_time_t{});
     ASSERT_TRUE(a.ok());
@@ -157,9 +166,7 @@ TEST_F(MetaCacheTest, APendingSizeTheStoreRefusesStaysAndHoldsBackSetattr) {
     store_.failGrow = dfs_err_t{DFS_ERR_IO, 5};
     EXPECT_EQ(cache_.sync().code(), DFS_ERR_IO);
     EXPECT_EQ(cached().size, 4096u) << "still pending, still seen";
-    auto truncate = makeStruct<dfs_setattr_t>();
-    truncate.mask = DFS_SET_SIZE;
-    truncate.size = 0;
+    const dfs_setattr_t truncate = sizeTo(0);
     EXPECT_EQ(cache_.setattr(7, truncate, dfs_time_t{}).code(), DFS_ERR_IO);
     store_.failGrow = dfs_err_t{DFS_OK, 0};
     ASSERT_TRUE(cache_.setattr(7, truncate, dfs_time_t{}).ok());

@@ -127,6 +127,7 @@ public:
     }
     ~Client() { close(fd_); }
     bool connected() const { return connected_; }
+    int fd() const { return fd_; }
 
     void sendRaw(const std::string& bytes) const { (void)::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
 

@@ -320,13 +320,9 @@ TEST_F(RpcTest, AClientThatStopsReadingLargeRepliesHoldsNoWorker) {
 // A client that sends calls and never reads the replies: the server stops reading from it
 // once a bounded amount of replies waits, instead of queueing them without limit.
 TEST_F(RpcTest, RepliesAClientDoesNotReadAreBounded) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port_));
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    Client flood(port_, true);
+    ASSERT_TRUE(flood.connected());
+    const int fd = flood.fd();
     CallSpec echo = call(1, 70000);
     echo.args.assign(32 * 1024, 'y');  // a 32 KiB reply each: below the large-reply size
     std::string rec = encodeCall(echo);
@@ -349,12 +345,17 @@ TEST_F(RpcTest, RepliesAClientDoesNotReadAreBounded) {
                 if (m > 0) {
                     off += static_cast<size_t>(m);
                     sent += static_cast<uint64_t>(m);
+                } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                    break;  // the server closed the connection
                 }
             }
             if (off < rec.size()) {
                 break;
             }
             continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            break;  // the server closed the connection
         }
         pollfd p{fd, POLLOUT, 0};
         if (::poll(&p, 1, 2000) <= 0) {
@@ -366,7 +367,6 @@ TEST_F(RpcTest, RepliesAClientDoesNotReadAreBounded) {
     Client other(port_, true);
     auto r = other.call(call(0, 70001));
     ASSERT_TRUE(r);
-    ::close(fd);
 }
 
 }  // namespace

@@ -182,11 +182,15 @@ TEST_F(VfsTest, AttributesAreFreshAfterEveryKindOfChange) {
 // anything reads or changes the object there.
 TEST_F(VfsTest, UnstableWriteAttributesReachTheStoreByCommit) {
     dfs_fh_t f = create(alice_, rw_, "pending", DFS_TYPE_REG, 0644);
-    dfs_attr_t before{};
-    ASSERT_TRUE(vfs_.getattr(alice_, &f, &before).ok());
     auto r = vfs_.resolve(alice_, &f);
     ASSERT_TRUE(r.ok());
     const MetadataStoreClient& store = r->share->meta->meta().client();
+    // What the store holds, bypassing the cache.
+    auto storedSize = [&](uint64_t ino) {
+        auto s = store.getattr(ino);
+        EXPECT_TRUE(s.ok());
+        return s.ok() ? s->size : ~uint64_t{0};
+    };
     dfs_stable_t committed = DFS_FILE_SYNC;
     dfs_wcc_t wcc{};
     ASSERT_TRUE(vfs_.write(alice_, &f, 100, toBytes(std::string_view("abc")), DFS_UNSTABLE, &committed, &wcc).ok());
@@ -197,10 +201,10 @@ TEST_F(VfsTest, UnstableWriteAttributesReachTheStoreByCommit) {
     ASSERT_TRUE(vfs_.getattr(alice_, &f, &a).ok());
     EXPECT_EQ(a.size, 103u) << "GETATTR sees the write at once";
     EXPECT_EQ(read(alice_, f, 100, 10), "abc");
-    ASSERT_TRUE(store.getattr(a.ino).ok());
-    EXPECT_EQ(store.getattr(a.ino)->size, 0u) << "not in the store before COMMIT";
+    const uint64_t ino = a.ino;
+    EXPECT_EQ(storedSize(ino), 0u) << "not in the store before COMMIT";
     ASSERT_TRUE(vfs_.commit(alice_, &f, 0, 0, nullptr).ok());
-    EXPECT_EQ(store.getattr(a.ino)->size, 103u) << "COMMIT writes it";
+    EXPECT_EQ(storedSize(ino), 103u) << "COMMIT writes it";
     // A lookup and a listing read the store: they carry the pending size, which stays
     // pending.
     ASSERT_TRUE(vfs_.write(alice_, &f, 200, toBytes(std::string_view("x")), DFS_UNSTABLE, &committed, nullptr).ok());
@@ -218,7 +222,7 @@ TEST_F(VfsTest, UnstableWriteAttributesReachTheStoreByCommit) {
                              nullptr, nullptr)
                     .ok());
     EXPECT_EQ(listed, 201u);
-    EXPECT_EQ(store.getattr(a.ino)->size, 103u) << "still pending";
+    EXPECT_EQ(storedSize(ino), 103u) << "still pending";
     // Creating, linking and removing other names changes nothing of it.
     dfs_fh_t other = create(alice_, rw_, "pending-other", DFS_TYPE_REG, 0644);
     ASSERT_TRUE(vfs_.link(alice_, &f, &rw_, "pending-link", nullptr, nullptr).ok());
@@ -237,13 +241,14 @@ TEST_F(VfsTest, UnstableWriteAttributesReachTheStoreByCommit) {
     ASSERT_TRUE(vfs_.commit(alice_, &f, 0, 0, nullptr).ok());
     ASSERT_TRUE(vfs_.getattr(alice_, &f, &a).ok());
     EXPECT_EQ(a.size, 10u);
-    EXPECT_EQ(store.getattr(a.ino)->size, 10u);
+    EXPECT_EQ(storedSize(ino), 10u);
     // A file removed with a size still pending takes it along: COMMIT has nothing to fail on.
     dfs_fh_t gone = create(alice_, rw_, "pending-gone", DFS_TYPE_REG, 0644);
-    ASSERT_TRUE(vfs_.getattr(alice_, &gone, &a).ok());
+    dfs_attr_t goneAttr{};
+    ASSERT_TRUE(vfs_.getattr(alice_, &gone, &goneAttr).ok());
     ASSERT_TRUE(vfs_.write(alice_, &gone, 0, toBytes(std::string_view("z")), DFS_UNSTABLE, &committed, nullptr).ok());
     EXPECT_EQ(committed, DFS_UNSTABLE);
-    EXPECT_EQ(store.getattr(a.ino)->size, 0u) << "the size is pending, not in the store";
+    EXPECT_EQ(storedSize(goneAttr.ino), 0u) << "the size is pending, not in the store";
     ASSERT_TRUE(vfs_.remove(alice_, &rw_, "pending-gone", DFS_REMOVE_NONDIR, nullptr).ok());
     EXPECT_TRUE(vfs_.commit(alice_, &f, 0, 0, nullptr).ok());
 }
@@ -452,10 +457,6 @@ TEST_F(VfsTest, TheCTableAdaptsEveryCall) {
 namespace dfs::kernel {
 namespace {
 
-// READDIRPLUS fetches each entry's attributes; that must not happen inside the store's
-// listing call, or listings running at once can hold every reader of a store and wait for
-// one more (a deadlock seen with sqlite's four readers and four workers). More listings
-// run at once than sqlite has readers (16), so a nested store call would still hang.
 // A VFS over one share on the sqlite metadata store (which has readdir_plus and
 // create_plus) and mem blocks.
 struct SqliteVfs {
@@ -521,6 +522,10 @@ TEST(VfsSqliteTest, ConcurrentCreatesLeaveTheDirectoryFresh) {
     EXPECT_EQ(cached.mtime.nsec, stored->mtime.nsec);
 }
 
+// READDIRPLUS fetches each entry's attributes; that must not happen inside the store's
+// listing call, or listings running at once can hold every reader of a store and wait for
+// one more (a deadlock seen with sqlite's four readers and four workers). More listings
+// run at once than sqlite has readers (16), so a nested store call would still hang.
 TEST(VfsReaddirPlusTest, ManyListingsAtOnceOnSqliteFinish) {
     SqliteVfs t;
     ASSERT_FALSE(::testing::Test::HasFailure());

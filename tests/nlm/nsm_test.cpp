@@ -30,16 +30,20 @@ std::string statChange(const std::string& name, int32_t state) {
     return bytesOf(b, w);
 }
 
-// my_id: the local lock manager to call back (Linux lockd: NLM procedure 16).
-void myId(xdr::Writer& w) {
+// my_id: the local lock manager to call back (Linux lockd: NLM procedure 16; another
+// caller's callback with another procedure).
+void myId(xdr::Writer& w, uint32_t proc = 16) {
     w.var("localhost");
     w.u32(100021);
     w.u32(4);
-    w.u32(16);
+    w.u32(proc);
 }
 
 class NsmTest : public NlmTest {
 protected:
+    // NSM's state file: the state number and the monitored hosts.
+    std::string stateFile() { return dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state"); }
+
     // SM_STAT: {res, state}.
     std::pair<uint32_t, int32_t> smStat() {
         auto r = rawCall(1, 1, smName("hostA"), kNsm);
@@ -66,7 +70,7 @@ TEST_F(NsmTest, StatMonUnmonAnswerTheStateNumber) {
     ASSERT_EQ(r->results.size(), 8u);
     EXPECT_EQ(dfs::testing::be32(r->results, 0), 0u);
     EXPECT_EQ(dfs::testing::be32(r->results, 4), 1u);
-    std::string file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    std::string file = stateFile();
     EXPECT_NE(file.find("state 1"), std::string::npos) << file;
     EXPECT_NE(file.find("127.0.0.1"), std::string::npos) << "SM_MON is persisted: " << file;
     std::vector<uint8_t> u(256);
@@ -77,7 +81,7 @@ TEST_F(NsmTest, StatMonUnmonAnswerTheStateNumber) {
     ASSERT_TRUE(r);
     ASSERT_EQ(r->results.size(), 4u);
     EXPECT_EQ(dfs::testing::be32(r->results, 0), 1u);
-    file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    file = stateFile();
     EXPECT_EQ(file.find("127.0.0.1"), std::string::npos) << file;
     std::vector<uint8_t> a(256);
     xdr::Writer aw(a.data(), a.size());
@@ -102,16 +106,12 @@ TEST_F(NsmTest, UnmonDropsOnlyTheCallersRegistrations) {
         std::vector<uint8_t> b(256);
         xdr::Writer w(b.data(), b.size());
         w.var(name);
-        w.var("localhost");
-        w.u32(100021);
-        w.u32(4);
-        w.u32(proc);
+        myId(w, proc);
         if (withPriv) {
             w.fixed(std::string(16, 'p'));
         }
         return bytesOf(b, w);
     };
-    auto stateFile = [&] { return dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state"); };
     // Names are kept hex-encoded in the state file.
     auto hex = [](const std::string& n) {
         std::string out;
@@ -134,6 +134,15 @@ TEST_F(NsmTest, UnmonDropsOnlyTheCallersRegistrations) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->acceptStat, 0u);
     EXPECT_NE(stateFile().find(hex("monx")), std::string::npos) << stateFile();
+    {
+        // Its line keeps caller 17's registration (prog vers proc) and lost caller 16's.
+        const std::string all = stateFile();
+        const size_t at = all.find(hex("monx"));
+        ASSERT_NE(at, std::string::npos);
+        const std::string line = all.substr(at, all.find('\n', at) - at);
+        EXPECT_EQ(line.find(" 100021 4 16 "), std::string::npos) << line;
+        EXPECT_NE(line.find(" 100021 4 17 "), std::string::npos) << line;
+    }
     // SM_UNMON of hostA by anyone: NLM still holds state for it.
     ASSERT_TRUE(rawCall(1, 3, mon("hostA", 16, false), kNsm));
     EXPECT_NE(stateFile().find(hex("hostA")), std::string::npos) << stateFile();
@@ -155,7 +164,7 @@ TEST_F(NsmTest, RebootNoticeReleasesTheClientsLocks) {
     ASSERT_EQ(lock(kA, f, {0, 10}, true), NLM4_GRANTED);
     ASSERT_EQ(lock(kA, f, {50, 10}, true), NLM4_GRANTED);
     ASSERT_EQ(lock(kB, f, {0, 10}, true, true), NLM4_BLOCKED);
-    std::string file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    std::string file = stateFile();
     EXPECT_NE(file.find("686f737441"), std::string::npos) << "hostA is monitored: " << file;
     auto r = rawCall(1, 6, statChange(kA.caller, 8), kNsm);  // SM_NOTIFY
     ASSERT_TRUE(r);
@@ -166,7 +175,7 @@ TEST_F(NsmTest, RebootNoticeReleasesTheClientsLocks) {
     EXPECT_EQ(test(kC, f, {0, 10}, false, &h), NLM4_DENIED);
     EXPECT_EQ(h.svid, kB.svid) << "the waiter got the lock";
     EXPECT_EQ(test(kC, f, {50, 10}, true), NLM4_GRANTED) << "hostA's other lock is gone";
-    file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    file = stateFile();
     EXPECT_EQ(file.find("686f737441"), std::string::npos) << "hostA is forgotten: " << file;
 }
 
@@ -179,7 +188,7 @@ TEST_F(NsmTest, MonRegistrationIsCalledBackOnTheHostsRebootNotice) {
     auto r = rawCall(1, 2, bytesOf(b, w), kNsm);
     ASSERT_TRUE(r);
     ASSERT_EQ(r->acceptStat, 0u);
-    std::string file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    std::string file = stateFile();
     EXPECT_NE(file.find(" reg "), std::string::npos) << "the registration is persisted: " << file;
     r = rawCall(1, 6, statChange("hostZ", 9), kNsm);
     ASSERT_TRUE(r);
@@ -227,7 +236,7 @@ TEST_F(NsmTest, RestartNotifiesEveryMonitoredHostAndAdvancesTheState) {
     EXPECT_EQ(smStat().second, 3);
     ASSERT_TRUE(server_.waitFor("event=nsm_notified host=hostA", 1));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    std::string file = dfs::testing::slurp(server_.dir() / "nlm" / "nsm" / "state");
+    std::string file = stateFile();
     EXPECT_EQ(file.find("686f737441"), std::string::npos) << "notified hosts leave the list: " << file;
     EXPECT_EQ(client_.count(kNsm, 6), 1u);
 }

@@ -79,6 +79,17 @@ std::string hex16(uint64_t v) {
     return b;
 }
 
+// Where layout 2 and 3 keep object `obj` (< 256) of a root.
+fs::path objectPath(const fs::path& root, uint64_t obj) { return root / "0" / "00" / hex16(obj); }
+
+// Writes `bytes` over a file at `offset` (what a crash or a lost write leaves).
+void overwrite(const fs::path& p, std::streamoff offset, const std::string& bytes) {
+    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(offset);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    ASSERT_TRUE(f.good()) << p;
+}
+
 std::string readFile(const fs::path& p) {
     std::ifstream in(p);
     std::stringstream ss;
@@ -86,9 +97,9 @@ std::string readFile(const fs::path& p) {
     return ss.str();
 }
 
-std::string readObject(const Store& s, uint64_t obj, size_t len) {
+std::string readObject(const Store& s, uint64_t obj, size_t len, uint64_t offset = 0) {
     std::string out(len, '\0');
-    auto n = s->read(obj, 0, dfs_buf_t{reinterpret_cast<uint8_t*>(out.data()), len});
+    auto n = s->read(obj, offset, dfs_buf_t{reinterpret_cast<uint8_t*>(out.data()), len});
     EXPECT_TRUE(n.ok());
     out.resize(n.ok() ? *n : 0);
     return out;
@@ -256,16 +267,13 @@ TEST_F(LocalFsLayoutTest, SmallStableWritesArePackedTogetherAndSurviveReopen) {
     EXPECT_EQ(readObject(again, 903, 1000), std::string(512, '\0') + content(903, 100));
     // A read past the end, and from the middle.
     EXPECT_EQ(readObject(again, 1234, 10), "");
-    std::string mid(5, '\0');
-    auto n = again->read(100, 3, dfs_buf_t{reinterpret_cast<uint8_t*>(mid.data()), mid.size()});
-    ASSERT_TRUE(n.ok());
-    EXPECT_EQ(mid.substr(0, *n), content(100, 1 + 100 * 37 % 5000).substr(3, 5));
+    EXPECT_EQ(readObject(again, 100, 5, 3), content(100, 1 + 100 * 37 % 5000).substr(3, 5));
 }
 
 TEST_F(LocalFsLayoutTest, ALayoutTwoRootBecomesThreeWhenItPacks) {
     fs::create_directories(root_ / "0" / "00");
     std::ofstream(root_ / "layout") << "2\n";
-    std::ofstream(root_ / "0" / "00" / hex16(5)) << "layout two";
+    std::ofstream(objectPath(root_, 5)) << "layout two";
     {
         Store off(root_.string(), kNoPacking);
         ASSERT_TRUE(off.ok());
@@ -277,11 +285,11 @@ TEST_F(LocalFsLayoutTest, ALayoutTwoRootBecomesThreeWhenItPacks) {
     EXPECT_EQ(readObject(s, 5, 64), "layout two");
     writeObject(s, 6, "packed");
     EXPECT_EQ(readObject(s, 6, 64), "packed");
-    EXPECT_FALSE(fs::exists(root_ / "0" / "00" / hex16(6)));
+    EXPECT_FALSE(fs::exists(objectPath(root_, 6)));
 }
 
 TEST_F(LocalFsLayoutTest, APackedObjectMovesToAFileOfItsOwnOnAnyOtherChange) {
-    const fs::path file7 = root_ / "0" / "00" / hex16(7);
+    const fs::path file7 = objectPath(root_, 7);
     {
         Store s(root_.string());
         ASSERT_TRUE(s.ok());
@@ -319,6 +327,10 @@ TEST_F(LocalFsLayoutTest, APackedObjectMovesToAFileOfItsOwnOnAnyOtherChange) {
         EXPECT_EQ(*hole, 10u);
         EXPECT_EQ(s->seek(14, 10, DFS_SEEK_DATA).code(), DFS_ERR_NXIO);
         EXPECT_TRUE(s->flush(14).ok());
+        EXPECT_FALSE(fs::exists(objectPath(root_, 14))) << "reads, seeks and flushes leave it packed";
+        for (uint64_t obj = 8; obj <= 13; ++obj) {
+            EXPECT_TRUE(fs::exists(objectPath(root_, obj))) << obj << " has a file of its own";
+        }
     }
     Store again(root_.string());
     ASSERT_TRUE(again.ok());
@@ -384,9 +396,7 @@ TEST_F(LocalFsLayoutTest, AnAppendTornByACrashIsCutOnReopen) {
         if (round == 0) {
             fs::resize_file(newest, 136 + 2000);
         } else {
-            std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
-            f.seekp(136 + 32 + 1000);
-            f.write("XXXX", 4);
+            overwrite(newest, 136 + 32 + 1000, "XXXX");
         }
         Store s(root_.string());
         ASSERT_TRUE(s.ok());
@@ -410,11 +420,7 @@ TEST_F(LocalFsLayoutTest, ARemovedRecordWhoseDeadMarkWasLostIsNotTheEnd) {
             writeObject(s, obj, content(obj, 100));  // records of 32 + 104 bytes
         }
     }
-    {
-        std::fstream f(segments(root_).back(), std::ios::in | std::ios::out | std::ios::binary);
-        f.seekp(136 + 32);
-        f.write(std::string(104, '\0').data(), 104);  // object 2's data punched, header live
-    }
+    overwrite(segments(root_).back(), 136 + 32, std::string(104, '\0'));  // 2's data punched, header live
     Store s(root_.string());
     ASSERT_TRUE(s.ok());
     EXPECT_EQ(readObject(s, 1, 200), content(1, 100));
@@ -446,14 +452,14 @@ TEST_F(LocalFsLayoutTest, TheRecordWinsOverAFileLeftByAnInterruptedMove) {
     }
     // A crash after the move wrote the file but before the record was marked dead.
     fs::create_directories(root_ / "0" / "00");
-    std::ofstream(root_ / "0" / "00" / hex16(7)) << "a longer file from the interrupted move";
+    std::ofstream(objectPath(root_, 7)) << "a longer file from the interrupted move";
     Store s(root_.string());
     ASSERT_TRUE(s.ok());
     EXPECT_EQ(readObject(s, 7, 64), "the packed bytes");
     writeObject(s, 7, "!", 16, DFS_UNSTABLE);
     EXPECT_EQ(readObject(s, 7, 64), "the packed bytes!");
     ASSERT_TRUE(s->remove(7).ok());
-    EXPECT_FALSE(fs::exists(root_ / "0" / "00" / hex16(7)));
+    EXPECT_FALSE(fs::exists(objectPath(root_, 7)));
     EXPECT_EQ(readObject(s, 7, 64), "");
 }
 

@@ -375,7 +375,7 @@ TEST_P(SqliteCrashTest, ConcurrentWritersAnswerEachForItself) {
         std::vector<std::thread> threads;
         for (int t = 0; t < kThreads; ++t) {
             threads.emplace_back([&, t] {
-                auto name = [t](uint32_t i) { return "t" + std::to_string(t) + "-" + std::to_string(i); };
+                auto name = [t](uint32_t i) { return fileName(t, i); };
                 for (uint32_t i = 0; i < kFiles && failures[t].empty(); ++i) {
                     if (auto c = s->create(dir, name(i), args(DFS_TYPE_REG), now()); !c.ok()) {
                         failures[t] = "create " + name(i) + ": " + dfs::statusName(c.code());
@@ -406,7 +406,7 @@ TEST_P(SqliteCrashTest, ConcurrentWritersAnswerEachForItself) {
     Expected e;
     for (int t = 0; t < kThreads; ++t) {
         for (uint32_t i = 0; i < kFiles; ++i) {
-            std::string n = "t" + std::to_string(t) + "-" + std::to_string(i);
+            const std::string n = fileName(t, i);
             (i % 3 == 2 ? e.absent : e.present).insert(n);
             e.absent.insert(n + "-missing");
         }
