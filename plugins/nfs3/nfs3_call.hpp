@@ -8,6 +8,7 @@
 #include "nfs3_status.hpp"
 #include "nfs3_xdr.hpp"
 
+#include <dittofs/cpp/lent.hpp>
 #include <dittofs/cpp/views.hpp>
 #include <dittofs/cpp/xdr.hpp>
 
@@ -70,6 +71,19 @@ public:
     }
     void putWcc(const dfs_wcc_t& w) { encodeWcc(out_, w, fsid()); }
 
+    // Lent results (READ data): the kernel can send bytes a store lends after out(), and
+    // the VFS can lend them (ABI 1.7, TCP only: a datagram is small enough to copy).
+    bool canLend() const {
+        return rpc_.transport == DFS_RPC_TCP && vfs().read_lend != nullptr && inst_.rpc().reply_send_lent != nullptr;
+    }
+    // The reply is out() followed by `data` and `pad` zero bytes.
+    void lend(LentBytes data, uint32_t pad) {
+        lent_ = std::move(data);
+        pad_ = pad;
+    }
+    LentBytes& lent() { return lent_; }
+    uint32_t pad() const { return pad_; }
+
 private:
     Instance& inst_;
     const dfs_rpc_call_t& rpc_;
@@ -80,6 +94,8 @@ private:
     bool haveFsid_ = false;
     uint64_t fsid_ = 0;
     uint32_t status_ = 0;
+    LentBytes lent_;  // released with the call unless sent
+    uint32_t pad_ = 0;
 };
 
 }  // namespace dfs::nfs3

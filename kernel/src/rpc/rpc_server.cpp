@@ -332,9 +332,12 @@ std::string RpcServer::localAddressOf(void* token) const {
 }
 
 void RpcServer::sendRecord(const std::shared_ptr<Sender>& to, const uint8_t* record, size_t len) {
-    auto buf = std::make_shared<Bytes>(4 + len);
-    std::memcpy(buf->data() + 4, record, len);
-    to->send(buf, 4, len);
+    OutRecord r;
+    r.buf = std::make_shared<Bytes>(4 + len);
+    std::memcpy(r.buf->data() + 4, record, len);
+    r.offset = 4;
+    r.len = len;
+    to->send(std::move(r));
 }
 
 void RpcServer::onRecord(const std::shared_ptr<Sender>& from, std::shared_ptr<Bytes> record) {
@@ -509,7 +512,15 @@ dfs_buf_t RpcServer::replyBuffer(void* token, uint64_t size) {
 }
 
 dfs_err_t RpcServer::replySend(void* token, dfs_rpc_accept_stat_t stat, uint64_t len) {
-    auto* c = static_cast<PendingCall*>(token);
+    return sendReply(static_cast<PendingCall*>(token), stat, len, LentBytes{}, 0);
+}
+
+dfs_err_t RpcServer::replySendLent(void* token, uint64_t len, LentBytes lent, uint32_t pad) {
+    return sendReply(static_cast<PendingCall*>(token), DFS_RPC_SUCCESS, len, std::move(lent), pad);
+}
+
+dfs_err_t RpcServer::sendReply(PendingCall* c, dfs_rpc_accept_stat_t stat, uint64_t len, LentBytes lent,
+                               uint32_t pad) {
     if (c == nullptr) {
         return dfs_err_t{DFS_ERR_INVAL, 0};
     }
@@ -520,22 +531,36 @@ dfs_err_t RpcServer::replySend(void* token, dfs_rpc_accept_stat_t stat, uint64_t
     if (!c->reply) {
         c->reply = std::make_shared<Bytes>(kHeadroom);  // no results (NULL)
     }
-    if (stat == DFS_RPC_SUCCESS && len > c->reply->size() - kHeadroom) {
-        stat = DFS_RPC_SYSTEM_ERR;  // results larger than the buffer it asked for
+    if (stat == DFS_RPC_SUCCESS &&
+        (len > c->reply->size() - kHeadroom || pad > 3 || len + lent.size() + pad > cfg_.maxRecord - kHeadroom)) {
+        stat = DFS_RPC_SYSTEM_ERR;  // results larger than the buffer it asked for, or than a record
     }
     if (stat != DFS_RPC_SUCCESS) {
         len = 0;
+        lent.reset();
+        pad = 0;
     }
     uint8_t hdr[kMaxReplyHeader];
     size_t hl = encodeAccepted(hdr, c->header.xid, static_cast<uint32_t>(stat));
     size_t start = kHeadroom - hl;
     std::memcpy(c->reply->data() + start, hdr, hl);
-    size_t total = hl + len;
+    OutRecord out;
+    out.buf = c->reply;
+    out.offset = start;
+    out.len = hl + len;
     if (c->useDrc) {
-        drc_.complete(c->drcKey, std::vector<uint8_t>(c->reply->begin() + static_cast<std::ptrdiff_t>(start),
-                                                      c->reply->begin() + static_cast<std::ptrdiff_t>(start + total)));
+        if (lent.empty()) {
+            drc_.complete(c->drcKey, std::vector<uint8_t>(c->reply->begin() + static_cast<std::ptrdiff_t>(start),
+                                                          c->reply->begin() + static_cast<std::ptrdiff_t>(start + out.len)));
+        } else {
+            drc_.abandon(c->drcKey);  // lent bytes are never read here (common.h): not kept
+        }
     }
-    c->from->send(c->reply, start, total);
+    if (!lent.empty()) {
+        out.lent = std::make_shared<LentBytes>(std::move(lent));
+        out.pad = pad;
+    }
+    c->from->send(std::move(out));
     c->from->callDone();
     finishCall(c);
     return dfs_err_t{DFS_OK, 0};

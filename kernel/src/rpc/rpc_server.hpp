@@ -16,6 +16,7 @@
 
 #include <dittofs/abi/auth.h>
 #include <dittofs/abi/rpc.h>
+#include <dittofs/cpp/lent.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -107,6 +108,7 @@ public:
     // The C table's reply path.
     dfs_buf_t replyBuffer(void* token, uint64_t size);
     dfs_err_t replySend(void* token, dfs_rpc_accept_stat_t stat, uint64_t len);
+    dfs_err_t replySendLent(void* token, uint64_t len, LentBytes lent, uint32_t pad);
 
     std::vector<Mapping> mappings() const;
     // The local address a call arrived on (numeric), for rpcbind's universal addresses.
@@ -135,6 +137,9 @@ private:
     bool ensureListener(bool tcp, uint32_t& port, std::string& error);
     void releaseListenersLocked();
     void finishCall(PendingCall* c);
+    // The reply of `c`, once: its header in front of `len` bytes of results, then `lent`
+    // and `pad` zero bytes.
+    dfs_err_t sendReply(PendingCall* c, dfs_rpc_accept_stat_t stat, uint64_t len, LentBytes lent, uint32_t pad);
     bool startBuiltinPortmapper(std::string& error);
     // The host's rpcbind: (un)registers outside mutex_ (they are calls over a socket).
     void systemSet(const Registration& r);
@@ -154,13 +159,23 @@ private:
     std::unique_ptr<SystemRpcbind> system_;  // set by start(), then read-only
 };
 
+// One reply record as it goes out: `len` bytes of `buf` from `offset` (with at least 4
+// free bytes before it, for a TCP record mark), then the lent bytes if any (sent without
+// a copy; zeros where they fault, see dfs_lent_t), then `pad` zero bytes.
+struct OutRecord {
+    std::shared_ptr<Bytes> buf;
+    size_t offset = 0;
+    size_t len = 0;
+    std::shared_ptr<LentBytes> lent;
+    uint32_t pad = 0;
+    size_t size() const { return len + (lent ? static_cast<size_t>(lent->size()) : 0) + pad; }
+};
+
 // Where a reply goes: a TCP connection or a UDP peer.
 class Sender {
 public:
     virtual ~Sender() = default;
-    // `buf` holds the reply record at [offset, offset+len); there are at least 4 free
-    // bytes before `offset` for a TCP record mark.
-    virtual void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) = 0;
+    virtual void send(OutRecord r) = 0;
     virtual void callDone() {}
     virtual dfs_rpc_transport_t transport() const = 0;
     virtual const std::string& peerAddress() const = 0;  // numeric, no port

@@ -38,6 +38,11 @@ const dfs_host_rpc_t kRpc = [] {
         auto* s = serverOf(ctx);
         return s == nullptr ? dfs_err_t{DFS_ERR_SHUTDOWN, 0} : s->replySend(reply, stat, len);
     };
+    t.reply_send_lent = [](void* ctx, void* reply, uint64_t len, const dfs_lent_t* lent, uint32_t pad) {
+        LentBytes owned(lent == nullptr ? dfs_lent_t{} : *lent);  // released on every path
+        auto* s = serverOf(ctx);
+        return s == nullptr ? dfs_err_t{DFS_ERR_SHUTDOWN, 0} : s->replySendLent(reply, len, std::move(owned), pad);
+    };
     t.call = [](void* ctx, const dfs_rpc_target_t* target, dfs_bytes_t args, dfs_rpc_done_fn done, void* arg) {
         auto* h = HostContext::from(ctx);
         rpc::RpcClient* client = h != nullptr && h->services() != nullptr ? h->services()->rpcClient : nullptr;

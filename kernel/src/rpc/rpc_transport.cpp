@@ -10,8 +10,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -41,19 +41,105 @@ constexpr size_t kReadChunk = 64 * 1024;
 // itself before the rest goes to the connection's I/O thread.
 constexpr int kSendWaits = 8;
 constexpr int kSendWaitMs = 2;
-// Replies per sendmsg, and sendmsg rounds a worker makes for the queue before the rest
-// goes to the connection's I/O thread.
+// Pieces of replies per sendmsg, and the bytes one sendmsg is given at most (at least one
+// piece whole).
 constexpr size_t kMaxIov = 64;
-constexpr int kWriteRounds = 4;
-// Bytes a worker's round gathers at most (a round takes at least one reply whole): a few
-// large READ replies per round, so a worker is not kept writing others' replies for long.
 constexpr size_t kRoundBytes = size_t{2} << 20;
-// Replies from this size on wait for the connection's writer instead of queueing behind
-// it, for kLargeReplyWait at most.
+// Replies from this size on whose bytes are copies wait for the connection's writer
+// instead of queueing behind it, for kLargeReplyWait at most.
 constexpr size_t kLargeReply = 64 * 1024;
 constexpr std::chrono::milliseconds kLargeReplyWait{100};
 // Queued reply bytes past which finished calls keep counting against the in-flight bound.
 constexpr size_t kMaxQueuedBytes = size_t{16} << 20;
+// Sent for padding and in place of lent bytes that fault (a file cut short meanwhile).
+constexpr size_t kZeroBytes = 64 * 1024;
+const uint8_t kZeros[kZeroBytes] = {};
+
+// One piece of a queued reply: bytes held by `keep` (a reply buffer, lent bytes), or
+// zeros (data null: padding, or lent bytes that faulted).
+struct Piece {
+    std::shared_ptr<const void> keep;
+    const uint8_t* data = nullptr;
+    size_t len = 0;
+    bool lent = false;
+
+    iovec iov() const {
+        return data == nullptr ? iovec{const_cast<uint8_t*>(kZeros), std::min(len, kZeroBytes)}
+                               : iovec{const_cast<uint8_t*>(data), len};
+    }
+    void advance(size_t n) {
+        if (data != nullptr) {
+            data += n;
+        }
+        len -= n;
+    }
+};
+
+// The pieces of a record (after the record mark, if any, that the buffer holds already).
+void appendPieces(OutRecord& r, size_t from, size_t len, std::deque<Piece>& out) {
+    out.push_back(Piece{r.buf, r.buf->data() + from, len, false});
+    if (r.lent) {
+        const uint8_t* p = r.lent->data();
+        const size_t n = static_cast<size_t>(r.lent->size());
+        out.push_back(Piece{std::move(r.lent), p, n, true});
+    }
+    if (r.pad > 0) {
+        out.push_back(Piece{nullptr, nullptr, r.pad, false});
+    }
+}
+
+// What one non-blocking send managed.
+struct SendResult {
+    size_t bytes = 0;
+    bool fault = false;   // EFAULT at the first byte not sent
+    bool failed = false;  // the connection failed
+};
+
+// Writes the pieces' iovecs with sendmsg without blocking, waiting for room up to
+// `waits` times (kSendWaitMs each) while the peer keeps reading. Advances `iov`.
+SendResult sendSome(int fd, iovec* iov, size_t n, int waits) {
+    SendResult r;
+    int waited = 0;  // in a row without progress
+    while (n > 0) {
+        msghdr msg{};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = n;
+        ssize_t w = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w > 0) {
+            r.bytes += static_cast<size_t>(w);
+            waited = 0;
+            for (auto k = static_cast<size_t>(w); k > 0;) {
+                if (k < iov->iov_len) {
+                    iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + k;
+                    iov->iov_len -= k;
+                    break;
+                }
+                k -= iov->iov_len;
+                ++iov;
+                --n;
+            }
+        } else if (w < 0 && errno == EINTR) {
+            continue;
+        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (waited == waits) {
+                break;
+            }
+            // A large reply (READ) fills the socket buffer: the client is reading, so
+            // wait briefly for room here rather than hand the rest to an I/O thread.
+            ++waited;
+            pollfd pfd{fd, POLLOUT, 0};
+            if (::poll(&pfd, 1, kSendWaitMs) <= 0) {
+                break;
+            }
+        } else {
+            // EFAULT: sendmsg copies up to a fault and reports what it copied, so a call
+            // that copied nothing faulted on its very first byte.
+            (w < 0 && errno == EFAULT ? r.fault : r.failed) = true;
+            break;
+        }
+    }
+    return r;
+}
 
 bool bindAddress(const std::string& bind, asio::ip::address& out, std::string& error) {
     boost::system::error_code ec;
@@ -113,29 +199,35 @@ public:
     // to an I/O thread and waits for no other worker's send: whoever writes takes the
     // replies queued meanwhile along. (Large replies are the exception, below.) What the
     // socket does not take at once goes to the strand (writeNext).
-    void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) override {
-        encodeRecordMark(buf->data() + offset - 4, static_cast<uint32_t>(len));
+    void send(OutRecord r) override {
+        const size_t len = r.size();
+        encodeRecordMark(r.buf->data() + r.offset - 4, static_cast<uint32_t>(len));
         std::unique_lock<std::mutex> g(writeMutex_);
         if (closed_) {
             return;
         }
-        if (len >= kLargeReply) {
-            // A large reply (READ data) waits for the writer to finish and sends itself:
-            // workers that produce large replies faster than the socket drains them are
-            // held back here, as the client's reading paces them. A client that stopped
-            // reading does not hold the worker: after kLargeReplyWait the reply is queued.
+        if (len >= kLargeReply && !r.lent) {
+            // A large reply (READ data copied into it) waits for the writer to finish and
+            // sends itself: workers that copy data faster than the socket drains it are
+            // held back here, as the client's reading paces them, instead of spending the
+            // CPU the writer needs on more copies. A client that stopped reading does not
+            // hold the worker: after kLargeReplyWait the reply is queued. A reply of lent
+            // bytes cost neither a copy nor memory to make, so it is queued at once, and
+            // the writer sends one after another without handing over (measured: the
+            // hand-overs between workers, not the copies, kept sequential READ below the
+            // TCP ceiling).
             idle_.wait_for(g, kLargeReplyWait, [this] { return !writing_ || closed_; });
             if (closed_) {
                 return;
             }
         }
-        queue_.push_back(Out{std::move(buf), offset - 4, len + 4});
+        appendPieces(r, r.offset - 4, r.len + 4, queue_);
         queuedBytes_.fetch_add(len + 4, std::memory_order_relaxed);
         if (writing_) {
             return;  // the writer takes it along
         }
         writing_ = true;
-        writeQueue(g);
+        writeQueue(g, false);
     }
 
     // Off the strand: only a call that brings the connection back under its in-flight
@@ -167,12 +259,6 @@ public:
     uint64_t id() const override { return id_; }
 
 private:
-    struct Out {
-        std::shared_ptr<Bytes> buf;
-        size_t offset = 0;
-        size_t len = 0;
-    };
-
     // Reading (on the strand): bytes arrive in rbuf_, a chunk per read, and are cut into
     // records there, so one read delivers every small call the client has sent (two
     // reads per call, mark then body, would cost a system call and a completion each).
@@ -299,7 +385,13 @@ private:
         queue_.clear();
         queuedBytes_.store(0, std::memory_order_relaxed);
         writing_ = false;
-        idle_.notify_all();
+        // One large reply waiting takes the writer role next; the others go on waiting
+        // instead of all waking to find it taken. A close waits too (for inSyscall_).
+        if (closed_) {
+            idle_.notify_all();
+        } else {
+            idle_.notify_one();
+        }
         releaseDeferredLocked();
     }
     // Under writeMutex_: replies from now on are dropped; large replies waiting for the
@@ -316,48 +408,65 @@ private:
     }
 
     // Under `g`, as the queue's writer: sends the queue, the mutex released during each
-    // system call, until it is empty (and the writer role ends) or the socket stops taking
-    // data (and the strand takes the role over). Rounds are bounded, so a worker does not
-    // keep writing other workers' replies forever.
-    void writeQueue(std::unique_lock<std::mutex>& g) {
-        for (int round = 0;; ++round) {
+    // system call, until it is empty (and the writer role ends), the connection fails, or
+    // the socket stops taking data (then the strand waits for room and goes on). A worker
+    // waits a little for room while the client reads (sendSome), so a connection that
+    // streams replies keeps one worker writing them, as one thread would write a stream;
+    // the queue only grows while workers answer calls, so it empties once they stop, and
+    // a client that stops reading lets the worker go after kSendWaits. The strand never
+    // waits inside a send.
+    void writeQueue(std::unique_lock<std::mutex>& g, bool onStrand) {
+        for (;;) {
             if (closed_ || queue_.empty()) {
                 stopWritingLocked();
                 return;
             }
-            if (round == kWriteRounds) {
-                break;
-            }
             iovec iov[kMaxIov];
             size_t n = 0;
             size_t want = 0;
-            for (const Out& o : queue_) {
-                iov[n++] = iovec{o.buf->data() + o.offset, o.len};
-                want += o.len;
+            for (const Piece& p : queue_) {
+                iov[n] = p.iov();
+                want += iov[n++].iov_len;
                 if (n == kMaxIov || want >= kRoundBytes) {
                     break;
                 }
             }
             inSyscall_ = true;
             g.unlock();
-            size_t sent = sendNow(iov, n);
+            SendResult sent = sendSome(socket_.native_handle(), iov, n, onStrand ? 0 : kSendWaits);
             g.lock();
             inSyscall_ = false;
             if (closed_) {
                 continue;  // (stopWritingLocked wakes the close waiting for this send)
             }
-            for (size_t left = sent; left > 0;) {
-                Out& o = queue_.front();
-                if (left < o.len) {
-                    o.offset += left;
-                    o.len -= left;
+            for (size_t left = sent.bytes; left > 0;) {
+                Piece& p = queue_.front();
+                if (left < p.len) {
+                    p.advance(left);
                     break;
                 }
-                left -= o.len;
+                left -= p.len;
                 queue_.pop_front();
             }
-            consumedLocked(sent);
-            if (sent < want) {
+            consumedLocked(sent.bytes);
+            if (sent.fault && !queue_.empty() && queue_.front().lent) {
+                // Lent bytes past the end of a file cut short since they were lent: the
+                // rest of them goes out as zeros, and the record stays whole.
+                log::debug("rpc", "lent_bytes_faulted", {{"client", peer_}, {"bytes", std::to_string(queue_.front().len)}});
+                queue_.front().data = nullptr;
+                continue;
+            }
+            if (sent.fault || sent.failed) {
+                if (sent.fault) {
+                    log::error("rpc", "send_fault", {{"client", peer_}});  // our own buffer: a bug
+                }
+                markClosedLocked();
+                stopWritingLocked();
+                g.unlock();
+                asio::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
+                return;
+            }
+            if (sent.bytes < want) {
                 break;  // the socket is full: the strand waits for room
             }
         }
@@ -365,79 +474,17 @@ private:
         asio::post(strand_, [self = shared_from_this()] { self->writeNext(); });
     }
 
-    // Writes what the socket takes without blocking, waiting briefly for room while the
-    // client keeps reading; returns the byte count (short when the socket stopped taking
-    // data or has failed: a failed connection is closed by its reader). Advances `iov`.
-    size_t sendNow(iovec* iov, size_t n) {
-        size_t done = 0;
-        int waits = 0;  // in a row without progress
-        while (n > 0) {
-            msghdr msg{};
-            msg.msg_iov = iov;
-            msg.msg_iovlen = n;
-            ssize_t w = ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (w > 0) {
-                done += static_cast<size_t>(w);
-                waits = 0;
-                for (auto k = static_cast<size_t>(w); k > 0;) {
-                    if (k < iov->iov_len) {
-                        iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + k;
-                        iov->iov_len -= k;
-                        break;
-                    }
-                    k -= iov->iov_len;
-                    ++iov;
-                    --n;
-                }
-            } else if (w < 0 && errno == EINTR) {
-                continue;
-            } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waits < kSendWaits) {
-                // A large reply (READ) fills the socket buffer: the client is reading, so
-                // wait briefly for room here rather than hand the rest to an I/O thread.
-                ++waits;
-                pollfd pfd{socket_.native_handle(), POLLOUT, 0};
-                if (::poll(&pfd, 1, kSendWaitMs) <= 0) {
-                    break;
-                }
-            } else {
-                break;
-            }
-        }
-        return done;
-    }
-
-    // On the strand: writes the queue until it is empty.
+    // On the strand: waits until the socket takes data, then writes the queue on.
     void writeNext() {
-        std::vector<asio::const_buffer> bufs;
-        {
-            std::lock_guard<std::mutex> g(writeMutex_);
-            if (queue_.empty() || closed_) {
-                stopWritingLocked();
-                return;
-            }
-            for (const Out& o : queue_) {
-                bufs.emplace_back(o.buf->data() + o.offset, o.len);
-                if (bufs.size() == kMaxIov) {
-                    break;
-                }
-            }
-        }
-        const size_t count = bufs.size();
-        asio::async_write(socket_, bufs,
-                          asio::bind_executor(strand_, [self = shared_from_this(), count](boost::system::error_code ec,
-                                                                                         size_t written) {
-                              {
-                                  std::lock_guard<std::mutex> g(self->writeMutex_);
-                                  if (ec) {
-                                      self->stopWritingLocked();
-                                      return;
-                                  }
-                                  self->queue_.erase(self->queue_.begin(),
-                                                     self->queue_.begin() + static_cast<std::ptrdiff_t>(count));
-                                  self->consumedLocked(written);
-                              }
-                              self->writeNext();
-                          }));
+        socket_.async_wait(tcp::socket::wait_write,
+                           asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec) {
+                               std::unique_lock<std::mutex> g(self->writeMutex_);
+                               if (ec) {
+                                   self->stopWritingLocked();
+                                   return;
+                               }
+                               self->writeQueue(g, true);
+                           }));
     }
 
     // Closes under the write mutex, so no worker sends on a descriptor number that a new
@@ -470,7 +517,7 @@ private:
     std::atomic<bool> paused_{false};
     // The reply queue, shared by the workers (send) and the strand (writeNext).
     std::mutex writeMutex_;
-    std::deque<Out> queue_;
+    std::deque<Piece> queue_;
     bool writing_ = false;  // a worker or the strand writes the queue
     std::atomic<size_t> queuedBytes_{0};  // written under writeMutex_
     uint32_t deferredDone_ = 0;  // calls done whose completion waits for the queue to drain
@@ -558,7 +605,7 @@ class UdpListener;
 class UdpPeer : public Sender {
 public:
     UdpPeer(std::shared_ptr<UdpListener> l, udp::endpoint ep, std::string local);
-    void send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) override;
+    void send(OutRecord r) override;
     dfs_rpc_transport_t transport() const override { return DFS_RPC_UDP; }
     const std::string& peerAddress() const override { return peer_; }
     const std::string& localAddress() const override { return local_; }
@@ -613,12 +660,37 @@ public:
                                    });
     }
 
-    void sendTo(const udp::endpoint& to, const uint8_t* p, size_t n) {
+    // One datagram. Lent bytes that fault (a file cut short since) are sent as zeros.
+    void sendTo(const udp::endpoint& to, OutRecord& r) {
+        std::deque<Piece> pieces;
+        appendPieces(r, r.offset, r.len, pieces);
         std::lock_guard<std::mutex> g(sendMutex_);
-        boost::system::error_code ec;
-        socket_.send_to(asio::buffer(p, n), to, 0, ec);
-        if (ec) {
-            log::debug("rpc", "udp_send_failed", {{"error", ec.message()}});
+        for (;;) {
+            std::vector<asio::const_buffer> bufs;
+            for (const Piece& p : pieces) {
+                for (size_t done = 0; done < p.len;) {
+                    iovec v = p.iov();
+                    const size_t n = std::min(v.iov_len, p.len - done);
+                    bufs.emplace_back(p.data == nullptr ? v.iov_base : p.data + done, n);
+                    done += n;
+                }
+            }
+            boost::system::error_code ec;
+            socket_.send_to(bufs, to, 0, ec);
+            if (ec == asio::error::fault && std::any_of(pieces.begin(), pieces.end(),
+                                                        [](const Piece& p) { return p.lent && p.data != nullptr; })) {
+                log::debug("rpc", "lent_bytes_faulted", {{"transport", "udp"}});
+                for (Piece& p : pieces) {
+                    if (p.lent) {
+                        p.data = nullptr;
+                    }
+                }
+                continue;
+            }
+            if (ec) {
+                log::debug("rpc", "udp_send_failed", {{"error", ec.message()}});
+            }
+            return;
         }
     }
 
@@ -643,9 +715,7 @@ private:
 UdpPeer::UdpPeer(std::shared_ptr<UdpListener> l, udp::endpoint ep, std::string local)
     : listener_(std::move(l)), endpoint_(ep), peer_(addressString(ep.address())), local_(std::move(local)), id_(0) {}
 
-void UdpPeer::send(std::shared_ptr<Bytes> buf, size_t offset, size_t len) {
-    listener_->sendTo(endpoint_, buf->data() + offset, len);
-}
+void UdpPeer::send(OutRecord r) { listener_->sendTo(endpoint_, r); }
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -85,6 +86,15 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
         }
         segmentSize = *v;
     }
+    uint64_t mapWindows = 64;
+    if (cfg.has("map_windows")) {
+        auto v = cfg.getUint("map_windows");
+        if (!v || *v > 65536) {
+            host.error("localfs: map_windows must be a number from 0 to 65536");
+            return makeError(DFS_ERR_INVAL);
+        }
+        mapWindows = *v;
+    }
     auto layout = chooseLayout(root, packMax > 0);
     if (!layout.ok()) {
         host.error("localfs: cannot read or record the layout of " + root + ": " + statusName(layout.code()));
@@ -113,7 +123,7 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
               (dirFsync ? "a directory fsync" : "the object's own sync") + "; new objects up to " +
               std::to_string(packMax) + " bytes written whole by a stable write are packed)");
     return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(cacheSize), *layout, dirFsync,
-                                               std::move(pack), packMax);
+                                               std::move(pack), packMax, static_cast<size_t>(mapWindows));
 }
 
 // The layout file holds the layout number. A root without one that already holds
@@ -150,14 +160,16 @@ Result<int> LocalFsBlockStore::chooseLayout(const std::string& root, bool pack) 
 }
 
 LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync,
-                                     std::unique_ptr<Pack> pack, uint64_t packMax)
+                                     std::unique_ptr<Pack> pack, uint64_t packMax, size_t mapWindows)
     : host_(std::move(host)),
       root_(std::move(root)),
       layout_(layout),
       dirFsync_(dirFsync),
       cache_(fdCacheSize),
       pack_(std::move(pack)),
-      packMax_(pack_ ? packMax : 0) {}
+      packMax_(pack_ ? packMax : 0),
+      lending_(mapWindows > 0),
+      maps_(mapWindows) {}
 
 std::string LocalFsBlockStore::firstOf(uint64_t obj) const {
     if (layout_ == 1) {
@@ -383,6 +395,82 @@ Result<uint64_t> LocalFsBlockStore::read(uint64_t obj, uint64_t offset, dfs_buf_
     return preadFull((*f)->fd(), buf.ptr, buf.len, offset);
 }
 
+// Lending (store.h lend): a READ's data goes to the socket from a shared mapping of the
+// file, one copy (into the socket) instead of two (pread, then the socket). A mapping
+// covers a window of the file and is kept (maps_) for the reads that follow, since
+// making one costs about what the copy it saves when its pages are first touched. The
+// bytes lent are those within the file's size at the time; if the file is cut short
+// before they are sent, the send gets EFAULT, not SIGBUS (the kernel's copy faults, not
+// ours), and the RPC transport sends zeros in their place.
+Result<dfs_lent_t> LocalFsBlockStore::lend(uint64_t obj, uint64_t offset, uint64_t len) {
+    if (!lending_) {
+        return makeError(DFS_ERR_NOTSUPP);
+    }
+    if (len == 0 || offset >= kMaxOff) {
+        return dfs_lent_t{};
+    }
+    const uint64_t index = offset / kWindowSize;
+    const uint64_t start = index * kWindowSize;
+    const uint64_t end = std::min(start + kWindowSize, offset + std::min(len, kMaxOff - offset));
+    WindowPtr w = maps_.find({obj, index});
+    if (!w || w->length() < end - start) {
+        auto made = mapWindow(obj, index, end - start);
+        if (!made.ok()) {
+            return made.error();
+        }
+        w = std::move(*made);
+    }
+    if (!w) {
+        return dfs_lent_t{};
+    }
+    auto size = fileSize(w->file()->fd());
+    if (!size.ok()) {
+        return size.error();
+    }
+    if (offset >= *size) {
+        return dfs_lent_t{};
+    }
+    const uint8_t* p = w->base() + (offset - start);
+    auto* keep = new WindowPtr(std::move(w));
+    return dfs_lent_t{p, std::min(end, *size) - offset, [](void* k) { delete static_cast<WindowPtr*>(k); }, keep};
+}
+
+Result<WindowPtr> LocalFsBlockStore::mapWindow(uint64_t obj, uint64_t index, uint64_t need) {
+    std::lock_guard lock(stripe(obj));  // a removal drops the object's mappings under it
+    if (WindowPtr w = maps_.find({obj, index}); w && w->length() >= need) {
+        return w;
+    }
+    if (packed(obj)) {
+        return makeError(DFS_ERR_NOTSUPP);  // read from its segment
+    }
+    auto f = openLocked(obj, false);
+    if (!f.ok()) {
+        return f.error();
+    }
+    if (!*f) {
+        return WindowPtr{};
+    }
+    auto size = fileSize((*f)->fd());
+    if (!size.ok()) {
+        return size.error();
+    }
+    const uint64_t start = index * kWindowSize;
+    if (*size <= start) {
+        return WindowPtr{};
+    }
+    // As much of the window as the file fills now (it may grow into the rest later).
+    const uint64_t want = std::max(need, *size - start);
+    const auto len = static_cast<size_t>(std::min(kWindowSize, (want + kWindowStep - 1) / kWindowStep * kWindowStep));
+    void* p = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, (*f)->fd(), static_cast<off_t>(start));
+    if (p == MAP_FAILED) {
+        // (The file system cannot map, or the process has no room left for mappings.)
+        return makeError(DFS_ERR_NOTSUPP, errno);
+    }
+    auto w = std::make_shared<const Window>(*f, static_cast<const uint8_t*>(p), len);
+    maps_.insert({obj, index}, w);
+    return WindowPtr(std::move(w));
+}
+
 Status LocalFsBlockStore::write(uint64_t obj, uint64_t offset, dfs_bytes_t data, dfs_stable_t stable) {
     if (!rangeFits(offset, data.len)) {
         return makeError(DFS_ERR_FBIG, EFBIG);
@@ -471,6 +559,7 @@ Status LocalFsBlockStore::remove(uint64_t obj) {
         }
     }
     cache_.erase(obj);
+    maps_.eraseRange({obj, 0}, {obj, UINT64_MAX});
     {
         std::lock_guard nl(newMu_);
         unsyncedNew_.erase(obj);

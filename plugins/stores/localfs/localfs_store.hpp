@@ -24,6 +24,9 @@
 //                  packed stay readable); layout 3 roots only
 //   pack_segment_size  the size past which a segment is sealed and a new one started
 //                  (default 64 MiB)
+//   map_windows    how many read-only mappings of object files to keep for lending
+//                  (lend: a READ's data sent from the page cache without a copy), each
+//                  of up to 64 MiB of one file (default 64; 0: nothing is lent)
 //
 // Holes, preallocation, SEEK_DATA/SEEK_HOLE and reflinks are those of the file system
 // under root (fallocate, lseek, FICLONERANGE), with portable fallbacks where it lacks
@@ -57,7 +60,12 @@ public:
     // directory (else the file system's sync of the object covers it).
     // pack: the packed objects (layout 3 roots); packMax: the largest new object to pack.
     LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync = true,
-                      std::unique_ptr<Pack> pack = nullptr, uint64_t packMax = 0);
+                      std::unique_ptr<Pack> pack = nullptr, uint64_t packMax = 0, size_t mapWindows = 0);
+
+    // Mappings for lend() cover aligned windows of this size of a file (less for a
+    // window the file ends in, in steps of kWindowStep).
+    static constexpr uint64_t kWindowSize = uint64_t{64} << 20;
+    static constexpr uint64_t kWindowStep = uint64_t{2} << 20;
 
     static constexpr const char* kLayoutFile = "layout";
     static constexpr int kCurrentLayout = 3;
@@ -77,6 +85,9 @@ public:
     Result<uint64_t> seek(uint64_t obj, uint64_t offset, dfs_seek_what_t what) override;
     Status clone(uint64_t src, uint64_t srcOff, uint64_t dst, uint64_t dstOff, uint64_t len) override;
     Status statfs(dfs_statfs_t& out) override;
+    // From a mapping of the object's file (none for packed objects: DFS_ERR_NOTSUPP), up
+    // to the end of the window that holds `offset`.
+    Result<dfs_lent_t> lend(uint64_t obj, uint64_t offset, uint64_t len) override;
 
 private:
     std::string firstOf(uint64_t obj) const;  // the first-level directory
@@ -103,6 +114,10 @@ private:
     Result<OpenFilePtr> openChanging(uint64_t obj, bool create, uint64_t keep = UINT64_MAX);
     Status unpackLocked(uint64_t obj, uint64_t keep);  // stripe held
     std::optional<Pack::Location> packed(uint64_t obj) const;
+
+    // The mapping of window `index` of the object's file, at least `need` bytes long
+    // (made now if not cached); null if the object has no file or ends before it.
+    Result<WindowPtr> mapWindow(uint64_t obj, uint64_t index, uint64_t need);
 
     // Serialises opening, removing and syncing the directory entry of the same object,
     // so a remove cannot race with an open that would cache a descriptor of the
@@ -131,6 +146,11 @@ private:
 
     const std::unique_ptr<Pack> pack_;  // null: no packed objects (layouts 1 and 2)
     const uint64_t packMax_;
+
+    // Mappings for lend(), by (object, window); a removal drops the object's. Without
+    // them (map_windows = 0) nothing is lent.
+    const bool lending_;
+    MapCache maps_;
 };
 
 }  // namespace dfs::localfs

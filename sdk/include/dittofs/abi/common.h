@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define DFS_ABI_MAJOR 1
-#define DFS_ABI_MINOR 6
+#define DFS_ABI_MINOR 7
 
 #ifdef __cplusplus
 #define DFS_BEGIN_DECLS extern "C" {
@@ -109,6 +109,20 @@ typedef struct dfs_buf {
     uint8_t* ptr;
     uint64_t len;
 } dfs_buf_t;
+
+/* (1.7) Bytes lent by their owner so that they can be sent without a copy (a READ
+ * reply's data straight from a mapping of the file). Valid until release(release_arg)
+ * is called, which the borrower does exactly once, from any thread, when it is done.
+ * The bytes are what a read at the time of lending returned, but they are the owner's
+ * live memory: a later write may change them, and where they map a file that is later
+ * cut short, touching them faults. So a borrower never reads them itself: it only hands
+ * them to the operating system (a socket send), which reports EFAULT for such bytes. */
+typedef struct dfs_lent {
+    const uint8_t* ptr;
+    uint64_t len;
+    void (*release)(void* release_arg);
+    void* release_arg;
+} dfs_lent_t;
 
 /* Called during a call to hand over one variable-length result. The view is valid
  * only inside the sink. */

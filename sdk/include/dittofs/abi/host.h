@@ -200,6 +200,15 @@ typedef struct dfs_host_vfs {
                            dfs_bytes_sink_fn sink, void* sink_ctx);
     dfs_err_t (*removexattr)(void* ctx, const dfs_cred_t* cred, const dfs_fh_t* fh,
                              dfs_str_t name);
+
+    /* ---- ABI 1.7 ---- */
+    /* read() that lends the bytes instead of copying them, when the share's block store
+     * can (dfs_lent_t, common.h): the same checks, *eof and *attr as read(), and
+     * lent->len is the count read (short only at the end of the file). The caller hands
+     * the bytes to rpc reply_send_lent or releases them. DFS_ERR_NOTSUPP: read() this
+     * range instead (the store does not lend it, or part of it is a hole). */
+    dfs_err_t (*read_lend)(void* ctx, const dfs_cred_t* cred, const dfs_fh_t* fh, uint64_t offset,
+                           uint64_t count, dfs_lent_t* lent, int32_t* eof, dfs_attr_t* attr);
 } dfs_host_vfs_t;
 
 /* ---- Identity table ------------------------------------------------------------------ */

@@ -233,6 +233,16 @@ typedef struct dfs_block_store_ops {
 
     /* Byte counts. NULL: unknown (reported as zero). */
     dfs_err_t (*statfs)(void* inst, dfs_statfs_t* out);
+
+    /* ---- ABI 1.7 ---- */
+    /* Lends up to `len` bytes at `offset` instead of copying them (dfs_lent_t, common.h):
+     * out->len is the count, which may be short where the object ends or where the store
+     * cannot lend further (the caller reads the rest with read()), and 0 past the end
+     * (then out->release may be NULL). The bytes are those read() would return. A lent
+     * range outlives a later remove or truncate of the object (the caller's send then
+     * sees the old bytes, or zeros for what was cut off). DFS_ERR_NOTSUPP: this range is
+     * not lent, read() it. NULL: nothing is ever lent. */
+    dfs_err_t (*lend)(void* inst, uint64_t obj, uint64_t offset, uint64_t len, dfs_lent_t* out);
 } dfs_block_store_ops_t;
 
 DFS_END_DECLS

@@ -84,6 +84,9 @@ public:
     virtual Result<uint64_t> seek(uint64_t, uint64_t, dfs_seek_what_t) { return makeError(DFS_ERR_NOTSUPP); }
     virtual Status clone(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) { return makeError(DFS_ERR_NOTSUPP); }
     virtual Status statfs(dfs_statfs_t&) { return makeError(DFS_ERR_NOTSUPP); }
+    // Lends [offset, offset+len) without a copy (store.h lend): the caller releases what
+    // it gets, through its release function.
+    virtual Result<dfs_lent_t> lend(uint64_t, uint64_t, uint64_t) { return makeError(DFS_ERR_NOTSUPP); }
 };
 
 namespace detail {
@@ -406,6 +409,19 @@ inline const dfs_block_store_ops_t* blockOps() {
                     *out = s;
                 }
                 return st;
+            });
+        };
+        o.lend = [](void* p, uint64_t obj, uint64_t off, uint64_t len, dfs_lent_t* out) {
+            return guard(bi(p)->host, "lend", [&]() -> Status {
+                if (out == nullptr) {
+                    return makeError(DFS_ERR_INVAL);
+                }
+                auto r = bi(p)->impl->lend(obj, off, len);
+                if (!r.ok()) {
+                    return r.error();
+                }
+                *out = *r;
+                return okStatus();
             });
         };
         return o;

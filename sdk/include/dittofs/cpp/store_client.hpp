@@ -7,6 +7,7 @@
 // to its callers.
 #pragma once
 
+#include <dittofs/cpp/lent.hpp>
 #include <dittofs/cpp/result.hpp>
 #include <dittofs/cpp/views.hpp>
 #include <dittofs/abi/store.h>
@@ -267,6 +268,23 @@ public:
             total += n;
         }
         return total;
+    }
+    // Lends [off, off+len) (store.h lend); DFS_ERR_NOTSUPP when the store does not lend
+    // it. What is lent is never more than asked for.
+    Result<LentBytes> lend(uint64_t obj, uint64_t off, uint64_t len) const {
+        if (ops_.lend == nullptr) {
+            return makeError(DFS_ERR_NOTSUPP);
+        }
+        dfs_lent_t l{};
+        Status s = ops_.lend(inst_, obj, off, len, &l);
+        if (!s.ok()) {
+            return s.error();
+        }
+        LentBytes out(l);
+        if (out.size() > len || (out.size() > 0 && out.data() == nullptr)) {
+            return makeError(DFS_ERR_IO);  // a store's bug: released by `out`
+        }
+        return out;
     }
     Status write(uint64_t obj, uint64_t off, dfs_bytes_t data, dfs_stable_t stable) const {
         return ops_.write(inst_, obj, off, data, stable);
