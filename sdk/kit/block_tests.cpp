@@ -252,4 +252,65 @@ TEST_F(BlockStoreTest, WritePastTheMaximumSizeFails) {
     EXPECT_EQ(readAll(1, 0, 10), "abc");
 }
 
+// ---- Lending (store.h lend, ABI 1.7; optional) ----------------------------------------
+
+namespace {
+
+// `lent` holds what read() returns at `off`: checked by reading the lent bytes, which is
+// safe here because nothing cuts the object short meanwhile.
+void expectLentMatches(const ::dfs::LentBytes& lent, const std::string& want) {
+    ASSERT_LE(lent.size(), want.size());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(lent.data()), static_cast<size_t>(lent.size())),
+              want.substr(0, static_cast<size_t>(lent.size())));
+}
+
+std::string patterned(size_t n) {
+    std::string s(n, '\0');
+    for (size_t i = 0; i < n; ++i) {
+        s[i] = static_cast<char>(i % 251 + 1);
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST_F(BlockStoreTest, LentRangesHoldWhatReadReturns) {
+    const std::string data = patterned(300000);
+    writeStr(21, 0, data);
+    auto l = blocks_.lend(21, 1000, 200000);
+    if (!l.ok() && l.code() == DFS_ERR_NOTSUPP) {
+        GTEST_SKIP() << "this store does not lend";
+    }
+    ASSERT_TRUE(l.ok()) << statusName(l.code());
+    EXPECT_GT(l->size(), 0u) << "a range inside the object lends something";
+    expectLentMatches(*l, data.substr(1000));
+    // Through the end: no more than the object holds.
+    auto end = blocks_.lend(21, 299000, 5000);
+    ASSERT_TRUE(end.ok()) << statusName(end.code());
+    EXPECT_LE(end->size(), 1000u);
+    expectLentMatches(*end, data.substr(299000));
+    // At and past the end, and of an absent object: nothing.
+    for (auto [obj, off] : {std::pair<uint64_t, uint64_t>{21, 300000}, {21, 1ull << 40}, {22, 0}}) {
+        auto none = blocks_.lend(obj, off, 100);
+        ASSERT_TRUE(none.ok()) << statusName(none.code());
+        EXPECT_EQ(none->size(), 0u) << "object " << obj << " at " << off;
+    }
+}
+
+TEST_F(BlockStoreTest, LentRangesOutliveTheirObject) {
+    const std::string data = patterned(200000);
+    writeStr(23, 0, data);
+    auto l = blocks_.lend(23, 0, 100000);
+    if (!l.ok() && l.code() == DFS_ERR_NOTSUPP) {
+        GTEST_SKIP() << "this store does not lend";
+    }
+    ASSERT_TRUE(l.ok()) << statusName(l.code());
+    DFS_ASSERT_OK(blocks_.remove(23));
+    writeStr(24, 0, std::string(200000, 'z'));  // reusing whatever the removal gave back
+    expectLentMatches(*l, data);
+    auto gone = blocks_.lend(23, 0, 100);
+    ASSERT_TRUE(gone.ok()) << statusName(gone.code());
+    EXPECT_EQ(gone->size(), 0u) << "a removed object lends nothing";
+}
+
 }  // namespace dfs::kit

@@ -369,5 +369,84 @@ TEST_F(RpcTest, RepliesAClientDoesNotReadAreBounded) {
     ASSERT_TRUE(r);
 }
 
+// Lent bytes (reply_send_lent): the LENT procedure answers n, then n bytes lent from a
+// mapping of a file that holds byte i = i % 251 and is cut to `keep` bytes before the
+// reply goes out. The bytes up to the cut arrive as they were, the rest as zeros (the
+// send faults there: a zero-filled, whole record, not a dead connection or a crash), the
+// record is padded to 4 bytes, and every lent range is released once sent.
+std::string lentCall(uint32_t n, uint32_t keep) { return u32s({n, keep}); }
+
+void expectLentReply(const std::optional<Reply>& r, uint32_t n, uint32_t keep, const char* where) {
+    ASSERT_TRUE(r) << where;
+    ASSERT_EQ(r->acceptStat, 0u) << where;
+    ASSERT_EQ(r->results.size(), 4 + ((n + 3) & ~3u)) << where;
+    EXPECT_EQ(be32(r->results, 0), n) << where;
+    uint32_t wrong = 0;
+    for (uint32_t i = 0; i < ((n + 3) & ~3u); ++i) {
+        const auto want = static_cast<uint8_t>(i < keep && i < n ? i % 251 : 0);
+        wrong += static_cast<uint8_t>(r->results[4 + i]) != want ? 1 : 0;
+    }
+    EXPECT_EQ(wrong, 0u) << where << ": n=" << n << " keep=" << keep;
+}
+
+uint32_t lentOutstanding(int port) {
+    Client c(port, true);
+    CallSpec q;
+    q.proc = 8;
+    q.xid = 99999;
+    q.credBody = authSys(1000, 1000, 2);
+    auto r = c.call(q);
+    return r && r->results.size() == 4 ? be32(r->results, 0) : 12345;
+}
+
+bool lentAllReleased(int port) {
+    for (int i = 0; i < 100; ++i) {
+        if (lentOutstanding(port) == 0) {
+            return true;
+        }
+        usleep(20000);
+    }
+    return false;
+}
+
+TEST_F(RpcTest, LentBytesAreSentWithZerosWhereTheyFault) {
+    Client c(port_, true);
+    struct Case {
+        uint32_t n;
+        uint32_t keep;
+    };
+    // Whole; cut mid-page; cut at 0; odd lengths (padding). (Records are at most 1 MiB.)
+    for (Case k : {Case{100001, 100001}, Case{1000001, 300100}, Case{70000, 0}, Case{4099, 4098},
+                   Case{1000003, 4096}}) {
+        CallSpec l = call(7, 80000 + k.n % 1000);
+        l.args = lentCall(k.n, k.keep);
+        expectLentReply(c.call(l), k.n, k.keep, "tcp");
+    }
+    // The connection is still good for other calls.
+    auto r = c.call(call(0, 80999));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->acceptStat, 0u);
+    // A datagram: the whole reply again as zeros past the cut.
+    Client u(udpPort_, false);
+    CallSpec l = call(7, 81000);
+    l.args = lentCall(20003, 5000);
+    expectLentReply(u.call(l), 20003, 5000, "udp");
+    EXPECT_TRUE(lentAllReleased(port_));
+}
+
+TEST_F(RpcTest, LentBytesOfAClientThatLeftAreReleased) {
+    {
+        Client gone(port_, true);
+        ASSERT_TRUE(gone.connected());
+        for (uint32_t i = 0; i < 32; ++i) {  // 32 MB of replies it never reads
+            CallSpec l = call(7, 82000 + i);
+            l.args = lentCall(1000000, 1000000);
+            gone.sendRecord(encodeCall(l));
+        }
+        usleep(200000);
+    }
+    EXPECT_TRUE(lentAllReleased(port_)) << lentOutstanding(port_) << " lent ranges still held";
+}
+
 }  // namespace
 }  // namespace dfs::testing

@@ -537,4 +537,41 @@ TEST_F(LocalFsLayoutTest, PackingSettingsAreChecked) {
     EXPECT_EQ(objectFiles(root_ / "d"), 1u) << "only the 11-byte object has a file";
 }
 
+// Lending (lend): from mappings of the object files only. Packed objects and reads
+// across a 64 MiB window are read instead; map_windows = 0 lends nothing.
+TEST_F(LocalFsLayoutTest, OnlyObjectFilesAreLentAndOnlyWithinAWindow) {
+    Store s(root_.string());
+    ASSERT_TRUE(s.ok());
+    writeObject(s, 1, "packed, small");
+    EXPECT_EQ(s->lend(1, 0, 13).code(), DFS_ERR_NOTSUPP) << "a packed object is read from its segment";
+    const std::string big(100000, 'b');
+    writeObject(s, 2, big, 0, DFS_UNSTABLE);
+    auto l = s->lend(2, 10, 200000);
+    ASSERT_TRUE(l.ok()) << dfs::statusName(l.code());
+    EXPECT_EQ(l->size(), 99990u) << "up to the end of the file";
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(l->data()), 10), std::string(10, 'b'));
+    // Grown after it was mapped: the new bytes are lent too.
+    writeObject(s, 2, "tail", 3u << 20, DFS_UNSTABLE);
+    auto grown = s->lend(2, 3u << 20, 100);
+    ASSERT_TRUE(grown.ok());
+    ASSERT_EQ(grown->size(), 4u);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(grown->data()), 4), "tail");
+    // Across the first window's end: lent up to it only (the caller reads the rest).
+    const uint64_t edge = uint64_t{64} << 20;
+    writeObject(s, 2, "edge", edge + 10, DFS_UNSTABLE);
+    auto across = s->lend(2, edge - 4096, 8192);
+    ASSERT_TRUE(across.ok());
+    EXPECT_EQ(across->size(), 4096u);
+    auto beyond = s->lend(2, edge + 10, 4);
+    ASSERT_TRUE(beyond.ok());
+    ASSERT_EQ(beyond->size(), 4u);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(beyond->data()), 4), "edge");
+
+    Store off((root_ / "off").string(), {{"map_windows", "0"}});
+    ASSERT_TRUE(off.ok());
+    writeObject(off, 2, big, 0, DFS_UNSTABLE);
+    EXPECT_EQ(off->lend(2, 0, 100).code(), DFS_ERR_NOTSUPP);
+    EXPECT_FALSE(Store((root_ / "bad").string(), {{"map_windows", "many"}}).ok());
+}
+
 }  // namespace

@@ -22,7 +22,9 @@
 #include <mutex>
 #include <vector>
 
+#include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -63,9 +65,19 @@ struct Piece {
     size_t len = 0;
     bool lent = false;
 
-    iovec iov() const {
-        return data == nullptr ? iovec{const_cast<uint8_t*>(kZeros), std::min(len, kZeroBytes)}
-                               : iovec{const_cast<uint8_t*>(data), len};
+    // With `probe`, lent bytes go no further than the end of their page: a fault is then
+    // known to be at the first byte offered (pages fault whole; the kernel's copy into
+    // the socket takes or refuses chunks whole, which may span pieces and pages).
+    iovec iov(bool probe = false) const {
+        if (data == nullptr) {
+            return iovec{const_cast<uint8_t*>(kZeros), std::min(len, kZeroBytes)};
+        }
+        size_t n = len;
+        if (probe && lent) {
+            constexpr size_t kPage = 4096;
+            n = std::min(n, kPage - reinterpret_cast<uintptr_t>(data) % kPage);
+        }
+        return iovec{const_cast<uint8_t*>(data), n};
     }
     void advance(size_t n) {
         if (data != nullptr) {
@@ -385,6 +397,7 @@ private:
         queue_.clear();
         queuedBytes_.store(0, std::memory_order_relaxed);
         writing_ = false;
+        probing_ = false;
         // One large reply waiting takes the writer role next; the others go on waiting
         // instead of all waking to find it taken. A close waits too (for inSyscall_).
         if (closed_) {
@@ -425,9 +438,9 @@ private:
             size_t n = 0;
             size_t want = 0;
             for (const Piece& p : queue_) {
-                iov[n] = p.iov();
+                iov[n] = p.iov(probing_);
                 want += iov[n++].iov_len;
-                if (n == kMaxIov || want >= kRoundBytes) {
+                if (n == kMaxIov || want >= kRoundBytes || probing_) {
                     break;
                 }
             }
@@ -446,12 +459,19 @@ private:
                     break;
                 }
                 left -= p.len;
+                probing_ = probing_ && !p.lent;  // probed through the piece that faulted
                 queue_.pop_front();
             }
             consumedLocked(sent.bytes);
-            if (sent.fault && !queue_.empty() && queue_.front().lent) {
-                // Lent bytes past the end of a file cut short since they were lent: the
-                // rest of them goes out as zeros, and the record stays whole.
+            if (sent.fault && !probing_) {
+                // Lent bytes of a file cut short since they were lent fault somewhere in
+                // what was offered: offer one piece, and lent bytes one page, at a time.
+                probing_ = true;
+                continue;
+            }
+            if (sent.fault && !queue_.empty() && queue_.front().lent && queue_.front().data != nullptr) {
+                // The first byte offered faults: from there the lent bytes go out as
+                // zeros, and the record stays whole.
                 log::debug("rpc", "lent_bytes_faulted", {{"client", peer_}, {"bytes", std::to_string(queue_.front().len)}});
                 queue_.front().data = nullptr;
                 continue;
@@ -519,6 +539,7 @@ private:
     std::mutex writeMutex_;
     std::deque<Piece> queue_;
     bool writing_ = false;  // a worker or the strand writes the queue
+    bool probing_ = false;  // locating a fault of lent bytes (Piece::iov)
     std::atomic<size_t> queuedBytes_{0};  // written under writeMutex_
     uint32_t deferredDone_ = 0;  // calls done whose completion waits for the queue to drain
     bool inSyscall_ = false;  // a worker sends with the mutex released
@@ -660,38 +681,57 @@ public:
                                    });
     }
 
-    // One datagram. Lent bytes that fault (a file cut short since) are sent as zeros.
+    // One datagram. A datagram is small: lent bytes are copied into it, through a pipe so
+    // that the kernel does the reading and a fault (a file cut short since) ends the copy
+    // with EFAULT instead of SIGBUS; what faulted is sent as zeros.
     void sendTo(const udp::endpoint& to, OutRecord& r) {
-        std::deque<Piece> pieces;
-        appendPieces(r, r.offset, r.len, pieces);
-        std::lock_guard<std::mutex> g(sendMutex_);
-        for (;;) {
-            std::vector<asio::const_buffer> bufs;
-            for (const Piece& p : pieces) {
-                for (size_t done = 0; done < p.len;) {
-                    iovec v = p.iov();
-                    const size_t n = std::min(v.iov_len, p.len - done);
-                    bufs.emplace_back(p.data == nullptr ? v.iov_base : p.data + done, n);
-                    done += n;
-                }
+        Bytes dgram(r.buf->begin() + static_cast<std::ptrdiff_t>(r.offset),
+                    r.buf->begin() + static_cast<std::ptrdiff_t>(r.offset + r.len));
+        if (r.lent) {
+            const size_t at = dgram.size();
+            const auto n = static_cast<size_t>(r.lent->size());
+            dgram.resize(at + n + r.pad);
+            const size_t copied = copyLent(dgram.data() + at, r.lent->data(), n);
+            std::memset(dgram.data() + at + copied, 0, n - copied + r.pad);
+            if (copied < n) {
+                log::debug("rpc", "lent_bytes_faulted", {{"transport", "udp"}, {"bytes", std::to_string(n - copied)}});
             }
-            boost::system::error_code ec;
-            socket_.send_to(bufs, to, 0, ec);
-            if (ec == asio::error::fault && std::any_of(pieces.begin(), pieces.end(),
-                                                        [](const Piece& p) { return p.lent && p.data != nullptr; })) {
-                log::debug("rpc", "lent_bytes_faulted", {{"transport", "udp"}});
-                for (Piece& p : pieces) {
-                    if (p.lent) {
-                        p.data = nullptr;
-                    }
-                }
-                continue;
-            }
-            if (ec) {
-                log::debug("rpc", "udp_send_failed", {{"error", ec.message()}});
-            }
-            return;
         }
+        std::lock_guard<std::mutex> g(sendMutex_);
+        boost::system::error_code ec;
+        socket_.send_to(asio::buffer(dgram.data(), dgram.size()), to, 0, ec);
+        if (ec) {
+            log::debug("rpc", "udp_send_failed", {{"error", ec.message()}});
+        }
+    }
+
+    // Copies up to n lent bytes by writing them into a pipe and reading them back; stops
+    // at the first byte that faults. Returns the count copied.
+    static size_t copyLent(uint8_t* dst, const uint8_t* src, size_t n) {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+            return 0;
+        }
+        size_t done = 0;
+        while (done < n) {
+            ssize_t w = ::write(fds[1], src + done, std::min<size_t>(n - done, 16 * 4096));
+            if (w <= 0) {
+                break;  // EFAULT: the rest faults
+            }
+            for (ssize_t got = 0; got < w;) {
+                ssize_t k = ::read(fds[0], dst + done + got, static_cast<size_t>(w - got));
+                if (k <= 0) {
+                    ::close(fds[0]);
+                    ::close(fds[1]);
+                    return done + static_cast<size_t>(got);
+                }
+                got += k;
+            }
+            done += static_cast<size_t>(w);
+        }
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return done;
     }
 
     uint32_t port() const override { return port_; }
