@@ -73,12 +73,10 @@ public:
     Status readlink(const dfs_cred_t& cred, const dfs_fh_t* fh, std::string& target, dfs_attr_t* attr);
     Status readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie, const uint8_t* verfIn,
                    uint8_t* verfOut, uint32_t flags, const VfsDirentSink& sink, int32_t* eof, dfs_attr_t* dirAttr);
+    // With `lent`, the block store lends the bytes where it can instead (host.h
+    // read_lend): then *lent holds them and `buf` is untouched.
     Status read(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, dfs_buf_t buf, uint64_t* nread,
-                int32_t* eof, dfs_attr_t* attr);
-    // read() that lends the bytes from the block store instead (host.h read_lend);
-    // DFS_ERR_NOTSUPP when this range must be read().
-    Status readLend(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, uint64_t count, LentBytes& out,
-                    int32_t* eof, dfs_attr_t* attr);
+                int32_t* eof, dfs_attr_t* attr, LentBytes* lent = nullptr);
     Status write(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, dfs_bytes_t data, dfs_stable_t stable,
                  dfs_stable_t* committed, dfs_wcc_t* wcc);
     Status commit(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, uint64_t count, dfs_wcc_t* wcc);

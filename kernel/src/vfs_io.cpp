@@ -159,14 +159,6 @@ Status Vfs::readdir(const dfs_cred_t& cred, const dfs_fh_t* dir, uint64_t cookie
 
 namespace {
 
-// What a READ of `count` bytes at `offset` covers, once the checks both read paths make
-// have passed: `want` bytes (none at or past the end of the file), the end reached or not.
-struct ReadRange {
-    Resolved r;
-    uint64_t want = 0;
-    bool eof = false;
-};
-
 // The bytes a store lent, released through the store and then letting go of the store:
 // a reconfiguration that drops the store (and its library) waits for the reply in flight.
 LentBytes keepStoreWhileLent(LentBytes lent, StoreInstancePtr store) {
@@ -180,9 +172,14 @@ LentBytes keepStoreWhileLent(LentBytes lent, StoreInstancePtr store) {
     return LentBytes(dfs_lent_t{p, n, [](void* a) { delete static_cast<Kept*>(a); }, k});
 }
 
-Result<ReadRange> readRange(const Vfs& vfs, const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset,
-                            uint64_t count, dfs_attr_t* attr) {
-    auto r = vfs.resolve(cred, fh);
+}  // namespace
+
+Status Vfs::read(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, dfs_buf_t buf, uint64_t* nread,
+                 int32_t* eof, dfs_attr_t* attr, LentBytes* lent) {
+    if (lent != nullptr) {
+        lent->reset();
+    }
+    auto r = resolve(cred, fh);
     if (!r.ok()) {
         return r.error();
     }
@@ -190,7 +187,7 @@ Result<ReadRange> readRange(const Vfs& vfs, const dfs_cred_t& cred, const dfs_fh
         *attr = r->attr;
     }
     if (Status s = dataTypeCheck(r->attr); !s.ok()) {
-        return s.error();
+        return s;
     }
     // Reading needs read permission (the owner always has it: mayAccessData); execute is
     // enough too, as nfsd allows, since a client must read a file to execute it.
@@ -198,24 +195,21 @@ Result<ReadRange> readRange(const Vfs& vfs, const dfs_cred_t& cred, const dfs_fh
         return err(DFS_ERR_ACCES);
     }
     const uint64_t size = r->attr.size;
-    ReadRange out;
-    out.want = offset >= size ? 0 : std::min<uint64_t>(count, size - offset);
-    out.eof = offset + out.want >= size;
-    out.r = std::move(*r);
-    return out;
-}
-
-}  // namespace
-
-Status Vfs::read(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, dfs_buf_t buf, uint64_t* nread,
-                 int32_t* eof, dfs_attr_t* attr) {
-    auto range = readRange(*this, cred, fh, offset, buf.len, attr);
-    if (!range.ok()) {
-        return range.error();
+    const uint64_t want = offset >= size ? 0 : std::min<uint64_t>(buf.len, size - offset);
+    const BlockStoreClient& blocks = r->share->blocks->blocks();
+    if (want > 0 && lent != nullptr) {
+        auto l = blocks.lend(r->ino, offset, want);
+        if (!l.ok() && l.code() != DFS_ERR_NOTSUPP) {
+            return l.error();
+        }
+        // Not lent (DFS_ERR_NOTSUPP), or short: the store holds less than the size covers
+        // (a hole up to the end, zeros below) or lends no further. Both are read instead.
+        if (l.ok() && l->size() == want) {
+            *lent = keepStoreWhileLent(std::move(*l), r->share->blocks);
+        }
     }
-    const uint64_t want = range->want;
-    if (want > 0) {
-        auto n = range->r.share->blocks->blocks().read(range->r.ino, offset, dfs_buf_t{buf.ptr, want});
+    if (want > 0 && (lent == nullptr || lent->empty())) {
+        auto n = blocks.read(r->ino, offset, dfs_buf_t{buf.ptr, want});
         if (!n.ok()) {
             return n.error();
         }
@@ -228,32 +222,7 @@ Status Vfs::read(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, df
         *nread = want;
     }
     if (eof != nullptr) {
-        *eof = range->eof ? 1 : 0;
-    }
-    return okStatus();
-}
-
-Status Vfs::readLend(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, uint64_t count, LentBytes& out,
-                     int32_t* eof, dfs_attr_t* attr) {
-    out.reset();
-    auto range = readRange(*this, cred, fh, offset, count, attr);
-    if (!range.ok()) {
-        return range.error();
-    }
-    if (range->want > 0) {
-        auto lent = range->r.share->blocks->blocks().lend(range->r.ino, offset, range->want);
-        if (!lent.ok()) {
-            return lent.error();  // DFS_ERR_NOTSUPP: the caller reads instead
-        }
-        // Short: the store holds less than the size covers (a hole up to the end, which
-        // read() fills with zeros), or lends no further. read() serves both.
-        if (lent->size() != range->want) {
-            return err(DFS_ERR_NOTSUPP);
-        }
-        out = keepStoreWhileLent(std::move(*lent), range->r.share->blocks);
-    }
-    if (eof != nullptr) {
-        *eof = range->eof ? 1 : 0;
+        *eof = offset + want >= size ? 1 : 0;
     }
     return okStatus();
 }

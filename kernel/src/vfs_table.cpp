@@ -192,8 +192,8 @@ const dfs_host_vfs_t kVfs = [] {
         Out<dfs_attr_t> a(attr);
         return call(ctx, "read", [&](Vfs& v) { return v.read(credOf(cred), fh, off, buf, nread, eof, a.get()); });
     };
-    t.read_lend = [](void* ctx, const dfs_cred_t* cred, const dfs_fh_t* fh, uint64_t off, uint64_t count,
-                     dfs_lent_t* lent, int32_t* eof, dfs_attr_t* attr) {
+    t.read_lend = [](void* ctx, const dfs_cred_t* cred, const dfs_fh_t* fh, uint64_t off, dfs_buf_t buf,
+                     uint64_t* nread, dfs_lent_t* lent, int32_t* eof, dfs_attr_t* attr) {
         Out<dfs_attr_t> a(attr);
         if (lent == nullptr) {
             return dfs_err_t{DFS_ERR_INVAL, 0};
@@ -201,10 +201,8 @@ const dfs_host_vfs_t kVfs = [] {
         *lent = dfs_lent_t{};
         return call(ctx, "read_lend", [&](Vfs& v) {
             LentBytes l;
-            Status s = v.readLend(credOf(cred), fh, off, count, l, eof, a.get());
-            if (s.ok()) {
-                *lent = l.take();
-            }
+            Status s = v.read(credOf(cred), fh, off, buf, nread, eof, a.get(), &l);
+            *lent = l.take();
             return s;
         });
     };

@@ -76,13 +76,9 @@ public:
     bool canLend() const {
         return rpc_.transport == DFS_RPC_TCP && vfs().read_lend != nullptr && inst_.rpc().reply_send_lent != nullptr;
     }
-    // The reply is out() followed by `data` and `pad` zero bytes.
-    void lend(LentBytes data, uint32_t pad) {
-        lent_ = std::move(data);
-        pad_ = pad;
-    }
+    // The reply is out() followed by `data` (padded to 4 by the kernel).
+    void lend(LentBytes data) { lent_ = std::move(data); }
     LentBytes& lent() { return lent_; }
-    uint32_t pad() const { return pad_; }
 
 private:
     Instance& inst_;
@@ -95,7 +91,6 @@ private:
     uint64_t fsid_ = 0;
     uint32_t status_ = 0;
     LentBytes lent_;  // released with the call unless sent
-    uint32_t pad_ = 0;
 };
 
 }  // namespace dfs::nfs3

@@ -101,7 +101,7 @@ dfs_err_t dispatch(const ProcEntry (&table)[N], const char* program, void* inst,
         case Outcome::kReplied:
             if (!c.lent().empty()) {
                 dfs_lent_t lent = c.lent().take();  // the kernel releases it
-                return kernel.reply_send_lent(self->ctx(), rpc->reply, c.out().size(), &lent, c.pad());
+                return kernel.reply_send_lent(self->ctx(), rpc->reply, c.out().size(), &lent);
             }
             return kernel.reply_send(self->ctx(), rpc->reply, DFS_RPC_SUCCESS, c.out().size());
         case Outcome::kGarbage:

@@ -512,15 +512,14 @@ dfs_buf_t RpcServer::replyBuffer(void* token, uint64_t size) {
 }
 
 dfs_err_t RpcServer::replySend(void* token, dfs_rpc_accept_stat_t stat, uint64_t len) {
-    return sendReply(static_cast<PendingCall*>(token), stat, len, LentBytes{}, 0);
+    return sendReply(static_cast<PendingCall*>(token), stat, len, LentBytes{});
 }
 
-dfs_err_t RpcServer::replySendLent(void* token, uint64_t len, LentBytes lent, uint32_t pad) {
-    return sendReply(static_cast<PendingCall*>(token), DFS_RPC_SUCCESS, len, std::move(lent), pad);
+dfs_err_t RpcServer::replySendLent(void* token, uint64_t len, LentBytes lent) {
+    return sendReply(static_cast<PendingCall*>(token), DFS_RPC_SUCCESS, len, std::move(lent));
 }
 
-dfs_err_t RpcServer::sendReply(PendingCall* c, dfs_rpc_accept_stat_t stat, uint64_t len, LentBytes lent,
-                               uint32_t pad) {
+dfs_err_t RpcServer::sendReply(PendingCall* c, dfs_rpc_accept_stat_t stat, uint64_t len, LentBytes lent) {
     if (c == nullptr) {
         return dfs_err_t{DFS_ERR_INVAL, 0};
     }
@@ -531,14 +530,14 @@ dfs_err_t RpcServer::sendReply(PendingCall* c, dfs_rpc_accept_stat_t stat, uint6
     if (!c->reply) {
         c->reply = std::make_shared<Bytes>(kHeadroom);  // no results (NULL)
     }
+    const auto pad = static_cast<uint32_t>((4 - lent.size() % 4) % 4);
     if (stat == DFS_RPC_SUCCESS &&
-        (len > c->reply->size() - kHeadroom || pad > 3 || len + lent.size() + pad > cfg_.maxRecord - kHeadroom)) {
+        (len > c->reply->size() - kHeadroom || len + lent.size() + pad > cfg_.maxRecord - kHeadroom)) {
         stat = DFS_RPC_SYSTEM_ERR;  // results larger than the buffer it asked for, or than a record
     }
     if (stat != DFS_RPC_SUCCESS) {
         len = 0;
         lent.reset();
-        pad = 0;
     }
     uint8_t hdr[kMaxReplyHeader];
     size_t hl = encodeAccepted(hdr, c->header.xid, static_cast<uint32_t>(stat));

@@ -108,7 +108,7 @@ public:
     // The C table's reply path.
     dfs_buf_t replyBuffer(void* token, uint64_t size);
     dfs_err_t replySend(void* token, dfs_rpc_accept_stat_t stat, uint64_t len);
-    dfs_err_t replySendLent(void* token, uint64_t len, LentBytes lent, uint32_t pad);
+    dfs_err_t replySendLent(void* token, uint64_t len, LentBytes lent);
 
     std::vector<Mapping> mappings() const;
     // The local address a call arrived on (numeric), for rpcbind's universal addresses.
@@ -138,8 +138,8 @@ private:
     void releaseListenersLocked();
     void finishCall(PendingCall* c);
     // The reply of `c`, once: its header in front of `len` bytes of results, then `lent`
-    // and `pad` zero bytes.
-    dfs_err_t sendReply(PendingCall* c, dfs_rpc_accept_stat_t stat, uint64_t len, LentBytes lent, uint32_t pad);
+    // padded to 4.
+    dfs_err_t sendReply(PendingCall* c, dfs_rpc_accept_stat_t stat, uint64_t len, LentBytes lent);
     bool startBuiltinPortmapper(std::string& error);
     // The host's rpcbind: (un)registers outside mutex_ (they are calls over a socket).
     void systemSet(const Registration& r);

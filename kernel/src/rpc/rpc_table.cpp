@@ -38,10 +38,10 @@ const dfs_host_rpc_t kRpc = [] {
         auto* s = serverOf(ctx);
         return s == nullptr ? dfs_err_t{DFS_ERR_SHUTDOWN, 0} : s->replySend(reply, stat, len);
     };
-    t.reply_send_lent = [](void* ctx, void* reply, uint64_t len, const dfs_lent_t* lent, uint32_t pad) {
+    t.reply_send_lent = [](void* ctx, void* reply, uint64_t len, const dfs_lent_t* lent) {
         LentBytes owned(lent == nullptr ? dfs_lent_t{} : *lent);  // released on every path
         auto* s = serverOf(ctx);
-        return s == nullptr ? dfs_err_t{DFS_ERR_SHUTDOWN, 0} : s->replySendLent(reply, len, std::move(owned), pad);
+        return s == nullptr ? dfs_err_t{DFS_ERR_SHUTDOWN, 0} : s->replySendLent(reply, len, std::move(owned));
     };
     t.call = [](void* ctx, const dfs_rpc_target_t* target, dfs_bytes_t args, dfs_rpc_done_fn done, void* arg) {
         auto* h = HostContext::from(ctx);

@@ -12,6 +12,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -684,50 +685,47 @@ public:
     // One datagram. A datagram is small: lent bytes are copied into it, through a pipe so
     // that the kernel does the reading and a fault (a file cut short since) ends the copy
     // with EFAULT instead of SIGBUS; what faulted is sent as zeros.
-    void sendTo(const udp::endpoint& to, OutRecord& r) {
-        Bytes dgram(r.buf->begin() + static_cast<std::ptrdiff_t>(r.offset),
-                    r.buf->begin() + static_cast<std::ptrdiff_t>(r.offset + r.len));
+    void sendTo(const udp::endpoint& to, const OutRecord& r) {
+        Bytes lent;  // the lent bytes and the padding
         if (r.lent) {
-            const size_t at = dgram.size();
             const auto n = static_cast<size_t>(r.lent->size());
-            dgram.resize(at + n + r.pad);
-            const size_t copied = copyLent(dgram.data() + at, r.lent->data(), n);
-            std::memset(dgram.data() + at + copied, 0, n - copied + r.pad);
+            lent.resize(n + r.pad);
+            const size_t copied = copyLent(lent.data(), r.lent->data(), n);
+            std::memset(lent.data() + copied, 0, lent.size() - copied);
             if (copied < n) {
                 log::debug("rpc", "lent_bytes_faulted", {{"transport", "udp"}, {"bytes", std::to_string(n - copied)}});
             }
         }
+        const std::array<asio::const_buffer, 2> dgram{asio::buffer(r.buf->data() + r.offset, r.len),
+                                                      asio::buffer(lent.data(), lent.size())};
         std::lock_guard<std::mutex> g(sendMutex_);
         boost::system::error_code ec;
-        socket_.send_to(asio::buffer(dgram.data(), dgram.size()), to, 0, ec);
+        socket_.send_to(dgram, to, 0, ec);
         if (ec) {
             log::debug("rpc", "udp_send_failed", {{"error", ec.message()}});
         }
     }
 
     // Copies up to n lent bytes by writing them into a pipe and reading them back; stops
-    // at the first byte that faults. Returns the count copied.
+    // at the first byte that faults (the write's EFAULT). Returns the count copied.
     static size_t copyLent(uint8_t* dst, const uint8_t* src, size_t n) {
         int fds[2];
         if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
             return 0;
         }
         size_t done = 0;
-        while (done < n) {
-            ssize_t w = ::write(fds[1], src + done, std::min<size_t>(n - done, 16 * 4096));
-            if (w <= 0) {
-                break;  // EFAULT: the rest faults
-            }
-            for (ssize_t got = 0; got < w;) {
-                ssize_t k = ::read(fds[0], dst + done + got, static_cast<size_t>(w - got));
-                if (k <= 0) {
-                    ::close(fds[0]);
-                    ::close(fds[1]);
-                    return done + static_cast<size_t>(got);
+        bool more = true;
+        while (more && done < n) {
+            const ssize_t w = ::write(fds[1], src + done, std::min(n - done, kZeroBytes));
+            more = w > 0;
+            for (ssize_t left = w; more && left > 0;) {
+                const ssize_t k = ::read(fds[0], dst + done, static_cast<size_t>(left));
+                more = k > 0;
+                if (more) {
+                    left -= k;
+                    done += static_cast<size_t>(k);
                 }
-                got += k;
             }
-            done += static_cast<size_t>(w);
         }
         ::close(fds[0]);
         ::close(fds[1]);

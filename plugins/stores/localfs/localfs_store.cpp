@@ -402,12 +402,12 @@ Result<uint64_t> LocalFsBlockStore::read(uint64_t obj, uint64_t offset, dfs_buf_
 // bytes lent are those within the file's size at the time; if the file is cut short
 // before they are sent, the send gets EFAULT, not SIGBUS (the kernel's copy faults, not
 // ours), and the RPC transport sends zeros in their place.
-Result<dfs_lent_t> LocalFsBlockStore::lend(uint64_t obj, uint64_t offset, uint64_t len) {
+Result<LentBytes> LocalFsBlockStore::lend(uint64_t obj, uint64_t offset, uint64_t len) {
     if (!lending_) {
         return makeError(DFS_ERR_NOTSUPP);
     }
     if (len == 0 || offset >= kMaxOff) {
-        return dfs_lent_t{};
+        return LentBytes{};
     }
     const uint64_t index = offset / kWindowSize;
     const uint64_t start = index * kWindowSize;
@@ -421,18 +421,18 @@ Result<dfs_lent_t> LocalFsBlockStore::lend(uint64_t obj, uint64_t offset, uint64
         w = std::move(*made);
     }
     if (!w) {
-        return dfs_lent_t{};
+        return LentBytes{};
     }
     auto size = fileSize(w->file()->fd());
     if (!size.ok()) {
         return size.error();
     }
     if (offset >= *size) {
-        return dfs_lent_t{};
+        return LentBytes{};
     }
     const uint8_t* p = w->base() + (offset - start);
     auto* keep = new WindowPtr(std::move(w));
-    return dfs_lent_t{p, std::min(end, *size) - offset, [](void* k) { delete static_cast<WindowPtr*>(k); }, keep};
+    return LentBytes(dfs_lent_t{p, std::min(end, *size) - offset, [](void* k) { delete static_cast<WindowPtr*>(k); }, keep});
 }
 
 Result<WindowPtr> LocalFsBlockStore::mapWindow(uint64_t obj, uint64_t index, uint64_t need) {

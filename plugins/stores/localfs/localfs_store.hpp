@@ -87,7 +87,7 @@ public:
     Status statfs(dfs_statfs_t& out) override;
     // From a mapping of the object's file (none for packed objects: DFS_ERR_NOTSUPP), up
     // to the end of the window that holds `offset`.
-    Result<dfs_lent_t> lend(uint64_t obj, uint64_t offset, uint64_t len) override;
+    Result<LentBytes> lend(uint64_t obj, uint64_t offset, uint64_t len) override;
 
 private:
     std::string firstOf(uint64_t obj) const;  // the first-level directory

@@ -202,13 +202,15 @@ typedef struct dfs_host_vfs {
                              dfs_str_t name);
 
     /* ---- ABI 1.7 ---- */
-    /* read() that lends the bytes instead of copying them, when the share's block store
-     * can (dfs_lent_t, common.h): the same checks, *eof and *attr as read(), and
-     * lent->len is the count read (short only at the end of the file). The caller hands
-     * the bytes to rpc reply_send_lent or releases them. DFS_ERR_NOTSUPP: read() this
-     * range instead (the store does not lend it, or part of it is a hole). */
+    /* read() that lends the bytes instead of copying them where the share's block store
+     * can (dfs_lent_t, common.h): the same checks, *eof and *attr as read(). Either the
+     * bytes are lent (lent->len = *nread, the count read; `buf` untouched), or they are
+     * read into `buf` as read() does (lent->len = 0), when the store does not lend this
+     * range or part of it is a hole. The caller hands lent bytes to rpc reply_send_lent
+     * or releases them. */
     dfs_err_t (*read_lend)(void* ctx, const dfs_cred_t* cred, const dfs_fh_t* fh, uint64_t offset,
-                           uint64_t count, dfs_lent_t* lent, int32_t* eof, dfs_attr_t* attr);
+                           dfs_buf_t buf, uint64_t* nread, dfs_lent_t* lent, int32_t* eof,
+                           dfs_attr_t* attr);
 } dfs_host_vfs_t;
 
 /* ---- Identity table ------------------------------------------------------------------ */

@@ -123,13 +123,13 @@ typedef struct dfs_host_rpc {
     dfs_err_t (*call)(void* ctx, const dfs_rpc_target_t* target, dfs_bytes_t args, dfs_rpc_done_fn done, void* arg);
 
     /* ABI 1.7. reply_send() with DFS_RPC_SUCCESS whose results are the first `len` bytes
-     * of the reply buffer, then the lent bytes, then `pad` zero bytes (0..3, for XDR
-     * alignment): the lent bytes go to the client without a copy (a READ reply's data),
+     * of the reply buffer, then the lent bytes, padded with zeros to a multiple of 4 (the
+     * rest of an XDR opaque): the lent bytes go to the client without a copy (READ data),
      * and lent->release runs once they are sent or the connection is gone. The release
      * always runs, also when an error is returned. Where the lent bytes fault (a file
      * cut short meanwhile), zeros are sent in their place. Such a reply is not kept by
      * the duplicate request cache (a retransmission is executed again). */
-    dfs_err_t (*reply_send_lent)(void* ctx, void* reply, uint64_t len, const dfs_lent_t* lent, uint32_t pad);
+    dfs_err_t (*reply_send_lent)(void* ctx, void* reply, uint64_t len, const dfs_lent_t* lent);
 } dfs_host_rpc_t;
 
 DFS_END_DECLS

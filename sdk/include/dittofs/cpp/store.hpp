@@ -10,6 +10,7 @@
 // method are those of the slot of the same name in <dittofs/abi/store.h>.
 #pragma once
 
+#include <dittofs/cpp/lent.hpp>
 #include <dittofs/cpp/plugin.hpp>
 
 #include <functional>
@@ -84,9 +85,8 @@ public:
     virtual Result<uint64_t> seek(uint64_t, uint64_t, dfs_seek_what_t) { return makeError(DFS_ERR_NOTSUPP); }
     virtual Status clone(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) { return makeError(DFS_ERR_NOTSUPP); }
     virtual Status statfs(dfs_statfs_t&) { return makeError(DFS_ERR_NOTSUPP); }
-    // Lends [offset, offset+len) without a copy (store.h lend): the caller releases what
-    // it gets, through its release function.
-    virtual Result<dfs_lent_t> lend(uint64_t, uint64_t, uint64_t) { return makeError(DFS_ERR_NOTSUPP); }
+    // Lends [offset, offset+len) without a copy (store.h lend).
+    virtual Result<LentBytes> lend(uint64_t, uint64_t, uint64_t) { return makeError(DFS_ERR_NOTSUPP); }
 };
 
 namespace detail {
@@ -420,7 +420,7 @@ inline const dfs_block_store_ops_t* blockOps() {
                 if (!r.ok()) {
                     return r.error();
                 }
-                *out = *r;
+                *out = r->take();
                 return okStatus();
             });
         };
