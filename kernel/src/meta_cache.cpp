@@ -51,7 +51,8 @@ Result<dfs_attr_t> CachedMetadata::setattr(uint64_t ino, const dfs_setattr_t& sa
 }
 
 Result<dfs_attr_t> CachedMetadata::lookup(uint64_t dir, std::string_view name) const {
-    return offered(client_.lookup(dir, name), generation());
+    const uint64_t gen = generation();  // before the store is read (see getattr)
+    return offered(client_.lookup(dir, name), gen);
 }
 
 bool CachedMetadata::noteWrite(uint64_t ino, uint64_t end, dfs_time_t t, dfs_attr_t* after) const {

@@ -288,6 +288,7 @@ TEST_F(BlockStoreTest, LentRangesHoldWhatReadReturns) {
     auto end = blocks_.lend(21, 299000, 5000);
     ASSERT_TRUE(end.ok()) << statusName(end.code());
     EXPECT_LE(end->size(), 1000u);
+    EXPECT_GT(end->size(), 0u);
     expectLentMatches(*end, data.substr(299000));
     // At and past the end, and of an absent object: nothing.
     for (auto [obj, off] : {std::pair<uint64_t, uint64_t>{21, 300000}, {21, 1ull << 40}, {22, 0}}) {

@@ -443,7 +443,13 @@ TEST_F(RpcTest, LentBytesOfAClientThatLeftAreReleased) {
             l.args = lentCall(1000000, 1000000);
             gone.sendRecord(encodeCall(l));
         }
-        usleep(200000);
+        // Held while the replies wait for a client that does not read them.
+        uint32_t held = 0;
+        for (int i = 0; i < 100 && held == 0; ++i) {
+            usleep(10000);
+            held = lentOutstanding(port_);
+        }
+        EXPECT_GT(held, 0u) << "the replies were lent";
     }
     EXPECT_TRUE(lentAllReleased(port_)) << lentOutstanding(port_) << " lent ranges still held";
 }

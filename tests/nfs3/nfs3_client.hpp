@@ -115,6 +115,7 @@ public:
 
     std::filesystem::path log() const { return dir_ / "dittofsd.log"; }
     int nfsPort() const { return nfsPort_; }
+    int pid() const { return pid_; }
     int mountPort() const { return mountPort_; }
     std::string url(const std::string& path, int uid = -1) const {
         std::string u = "nfs://127.0.0.1" + path + "?version=3&nfsport=" + std::to_string(nfsPort_) +

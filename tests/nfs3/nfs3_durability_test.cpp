@@ -20,13 +20,8 @@ std::string randomBytes(size_t n, uint32_t seed) {
     return s;
 }
 
-class Nfs3Durability : public Nfs3Integration {
+class Nfs3Durability : public Nfs3OnDefaultStores {
 protected:
-    void SetUp() override {
-        std::string why;
-        ASSERT_TRUE(server_.start(&why, "sq")) << why;
-    }
-
     std::string write(Raw& n, const Fh& f, uint64_t off, std::string& data, stable_how how, stable_how* committed) {
         WRITE3args w{};
         w.file = f.view();

@@ -93,4 +93,14 @@ protected:
     Server server_;
 };
 
+// The same on the default stores: sqlite metadata, localfs blocks (whose READ data is
+// lent from mappings of its files).
+class Nfs3OnDefaultStores : public Nfs3Integration {
+protected:
+    void SetUp() override {
+        std::string why;
+        ASSERT_TRUE(server_.start(&why, "sq")) << why;
+    }
+};
+
 }  // namespace dfs::nfs3::itest

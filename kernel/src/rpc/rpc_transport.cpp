@@ -240,7 +240,7 @@ public:
             return;  // the writer takes it along
         }
         writing_ = true;
-        writeQueue(g, false);
+        writeQueue(g, strand_.running_in_this_thread());  // (the server's own errors come from the strand)
     }
 
     // Off the strand: only a call that brings the connection back under its in-flight
@@ -415,6 +415,14 @@ private:
         releaseDeferredLocked();
         idle_.notify_all();
     }
+    // Under `g`, released on return: the connection failed. Replies are dropped and the
+    // socket is closed (on the strand).
+    void failLocked(std::unique_lock<std::mutex>& g) {
+        markClosedLocked();
+        stopWritingLocked();
+        g.unlock();
+        asio::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
+    }
     void releaseDeferredLocked() {
         if (deferredDone_ > 0 && (queuedBytes_.load(std::memory_order_relaxed) <= kMaxQueuedBytes || closed_)) {
             finishCalls(std::exchange(deferredDone_, 0));
@@ -423,17 +431,21 @@ private:
 
     // Under `g`, as the queue's writer: sends the queue, the mutex released during each
     // system call, until it is empty (and the writer role ends), the connection fails, or
-    // the socket stops taking data (then the strand waits for room and goes on). A worker
-    // waits a little for room while the client reads (sendSome), so a connection that
+    // the socket stops taking data (then the strand waits for room and goes on). Returns
+    // with `g` released. Pieces sent are destroyed with the mutex released (releasing lent
+    // bytes may unmap a file or drop a store). A worker waits a little for room while
+    // the client reads (sendSome), so a connection that
     // streams replies keeps one worker writing them, as one thread would write a stream;
     // the queue only grows while workers answer calls, so it empties once they stop, and
     // a client that stops reading lets the worker go after kSendWaits. The strand never
     // waits inside a send.
     void writeQueue(std::unique_lock<std::mutex>& g, bool onStrand) {
+        std::vector<Piece> sent;  // destroyed with `g` released
         for (;;) {
             if (closed_ || queue_.empty()) {
                 stopWritingLocked();
-                return;
+                g.unlock();
+                return;  // (`sent` goes now)
             }
             iovec iov[kMaxIov];
             size_t n = 0;
@@ -447,13 +459,14 @@ private:
             }
             inSyscall_ = true;
             g.unlock();
-            SendResult sent = sendSome(socket_.native_handle(), iov, n, onStrand ? 0 : kSendWaits);
+            sent.clear();
+            SendResult result = sendSome(socket_.native_handle(), iov, n, onStrand ? 0 : kSendWaits);
             g.lock();
             inSyscall_ = false;
             if (closed_) {
                 continue;  // (stopWritingLocked wakes the close waiting for this send)
             }
-            for (size_t left = sent.bytes; left > 0;) {
+            for (size_t left = result.bytes; left > 0;) {
                 Piece& p = queue_.front();
                 if (left < p.len) {
                     p.advance(left);
@@ -461,33 +474,31 @@ private:
                 }
                 left -= p.len;
                 probing_ = probing_ && !p.lent;  // probed through the piece that faulted
+                sent.push_back(std::move(p));
                 queue_.pop_front();
             }
-            consumedLocked(sent.bytes);
-            if (sent.fault && !probing_) {
+            consumedLocked(result.bytes);
+            if (result.fault && !probing_) {
                 // Lent bytes of a file cut short since they were lent fault somewhere in
                 // what was offered: offer one piece, and lent bytes one page, at a time.
                 probing_ = true;
                 continue;
             }
-            if (sent.fault && !queue_.empty() && queue_.front().lent && queue_.front().data != nullptr) {
+            if (result.fault && !queue_.empty() && queue_.front().lent && queue_.front().data != nullptr) {
                 // The first byte offered faults: from there the lent bytes go out as
                 // zeros, and the record stays whole.
                 log::debug("rpc", "lent_bytes_faulted", {{"client", peer_}, {"bytes", std::to_string(queue_.front().len)}});
                 queue_.front().data = nullptr;
                 continue;
             }
-            if (sent.fault || sent.failed) {
-                if (sent.fault) {
+            if (result.fault || result.failed) {
+                if (result.fault) {
                     log::error("rpc", "send_fault", {{"client", peer_}});  // our own buffer: a bug
                 }
-                markClosedLocked();
-                stopWritingLocked();
-                g.unlock();
-                asio::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
+                failLocked(g);
                 return;
             }
-            if (sent.bytes < want) {
+            if (result.bytes < want) {
                 break;  // the socket is full: the strand waits for room
             }
         }
@@ -501,7 +512,7 @@ private:
                            asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec) {
                                std::unique_lock<std::mutex> g(self->writeMutex_);
                                if (ec) {
-                                   self->stopWritingLocked();
+                                   self->failLocked(g);
                                    return;
                                }
                                self->writeQueue(g, true);
@@ -513,8 +524,11 @@ private:
     void closeSocket() {
         std::unique_lock<std::mutex> g(writeMutex_);
         markClosedLocked();
-        idle_.wait(g, [this] { return !inSyscall_; });  // a worker's send in progress
+        // A worker's send in progress ends at once on a shut-down socket (the descriptor
+        // stays ours until close), instead of waiting for a slow client to read.
         boost::system::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        idle_.wait(g, [this] { return !inSyscall_; });
         socket_.close(ignored);
     }
 

@@ -350,32 +350,41 @@ Status LocalFsBlockStore::unpackLocked(uint64_t obj, uint64_t keep) {
         return pack_->drop(obj, true, false);
     }
     // The file is whole and durable before the record is marked dead (durably too): a
-    // crash in between leaves the record, which wins over a file (pack.hpp).
+    // crash in between leaves the record, which wins over a file (pack.hpp). A move that
+    // fails takes the file out of the cache again: a cached file means "not packed" to
+    // openChanging, and the record still answers reads.
     auto f = openLocked(obj, true);
     if (!f.ok()) {
         return f.error();
     }
-    const int fd = (*f)->fd();
-    if (auto s = pack_->copyTo(*at, keep, fd); !s.ok()) {
-        return s;
-    }
-    // Cuts a longer file that such a crash left.
-    if (::ftruncate(fd, static_cast<off_t>(std::min(keep, at->length))) != 0) {
-        return lastError();
-    }
-    if (auto s = syncFile(fd, true); !s.ok()) {
-        return s;
-    }
-    // The file may be one an interrupted move left, created before this process started
-    // (so not known as new): where names need a directory fsync, sync it regardless.
-    if (dirFsync_) {
-        if (auto s = syncDirectoryShared(dirOf(obj)); !s.ok()) {
+    auto move = [&](int fd) -> Status {
+        if (auto s = pack_->copyTo(*at, keep, fd); !s.ok()) {
             return s;
         }
-        std::lock_guard nl(newMu_);
-        unsyncedNew_.erase(obj);
+        // Cuts a longer file that such a crash left.
+        if (::ftruncate(fd, static_cast<off_t>(std::min(keep, at->length))) != 0) {
+            return lastError();
+        }
+        if (auto s = syncFile(fd, true); !s.ok()) {
+            return s;
+        }
+        // The file may be one an interrupted move left, created before this process
+        // started (so not known as new): where names need a directory fsync, sync it
+        // regardless.
+        if (dirFsync_) {
+            if (auto s = syncDirectoryShared(dirOf(obj)); !s.ok()) {
+                return s;
+            }
+            std::lock_guard nl(newMu_);
+            unsyncedNew_.erase(obj);
+        }
+        return pack_->drop(obj, true, true);
+    };
+    Status s = move((*f)->fd());
+    if (!s.ok()) {
+        cache_.erase(obj);
     }
-    return pack_->drop(obj, true, true);
+    return s;
 }
 
 Result<uint64_t> LocalFsBlockStore::read(uint64_t obj, uint64_t offset, dfs_buf_t buf) {
