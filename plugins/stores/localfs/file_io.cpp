@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -96,10 +97,10 @@ Result<uint64_t> preadFull(int fd, uint8_t* buf, uint64_t len, uint64_t offset) 
     return done;
 }
 
-Status pwriteFull(int fd, const uint8_t* buf, uint64_t len, uint64_t offset) {
-    if (offset > kMaxOff || len > kMaxOff - offset) {
-        return makeError(DFS_ERR_FBIG, EFBIG);
-    }
+namespace {
+
+// pwrite until all `len` bytes are written (range already checked).
+Status pwriteLoop(int fd, const uint8_t* buf, uint64_t len, uint64_t offset) {
     uint64_t done = 0;
     while (done < len) {
         ssize_t n = ::pwrite(fd, buf + done, std::min<uint64_t>(len - done, 1ull << 30),
@@ -114,6 +115,47 @@ Status pwriteFull(int fd, const uint8_t* buf, uint64_t len, uint64_t offset) {
             return makeError(DFS_ERR_IO, EIO);  // no progress: avoid spinning
         }
         done += static_cast<uint64_t>(n);
+    }
+    return okStatus();
+}
+
+}  // namespace
+
+Status pwriteFull(int fd, const uint8_t* buf, uint64_t len, uint64_t offset) {
+    if (offset > kMaxOff || len > kMaxOff - offset) {
+        return makeError(DFS_ERR_FBIG, EFBIG);
+    }
+    return pwriteLoop(fd, buf, len, offset);
+}
+
+Status pwritevFull(int fd, const iovec* iov, int count, uint64_t offset) {
+    uint64_t len = 0;
+    for (int i = 0; i < count; ++i) {
+        len += iov[i].iov_len;
+    }
+    if (offset > kMaxOff || len > kMaxOff - offset) {
+        return makeError(DFS_ERR_FBIG, EFBIG);
+    }
+    ssize_t n;
+    while ((n = ::pwritev(fd, iov, std::min(count, IOV_MAX), static_cast<off_t>(offset))) < 0) {
+        if (errno != EINTR) {
+            return lastError();
+        }
+    }
+    // A short write (or more pieces than IOV_MAX): the rest piece by piece.
+    auto done = static_cast<uint64_t>(n);
+    for (int i = 0; i < count; ++i) {
+        const uint64_t piece = iov[i].iov_len;
+        const uint64_t skip = std::min(done, piece);
+        done -= skip;
+        if (skip < piece) {
+            if (auto s = pwriteLoop(fd, static_cast<const uint8_t*>(iov[i].iov_base) + skip, piece - skip,
+                                    offset + skip);
+                !s.ok()) {
+                return s;
+            }
+        }
+        offset += piece;
     }
     return okStatus();
 }

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include <sys/uio.h>
+
 namespace dfs::localfs {
 
 // pread until `len` bytes or end of file; returns the count.
@@ -18,6 +20,10 @@ Result<uint64_t> preadFull(int fd, uint8_t* buf, uint64_t len, uint64_t offset);
 
 // pwrite all `len` bytes.
 Status pwriteFull(int fd, const uint8_t* buf, uint64_t len, uint64_t offset);
+
+// pwritev all the bytes of `count` pieces, one after the other from `offset` (in one
+// call when the kernel takes them whole).
+Status pwritevFull(int fd, const iovec* iov, int count, uint64_t offset);
 
 // Writes zeros over [offset, offset + len) (the fallback when holes cannot be punched).
 Status writeZeros(int fd, uint64_t offset, uint64_t len);

@@ -30,6 +30,21 @@ std::string hexByte(uint64_t v) {
     return buf;
 }
 
+// A number setting from `min` to `max`, `def` when absent; nullopt (logged, naming what
+// it must be) when out of range or not a number.
+std::optional<uint64_t> numberSetting(const Host& host, const Config& cfg, const char* key, uint64_t def,
+                                      uint64_t min, uint64_t max, const std::string& must) {
+    if (!cfg.has(key)) {
+        return def;
+    }
+    auto v = cfg.getUint(key);
+    if (!v || *v < min || *v > max) {
+        host.error(std::string("localfs: ") + key + " must be " + must);
+        return std::nullopt;
+    }
+    return v;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& host, const Config& cfg) {
@@ -45,14 +60,9 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
     while (root.size() > 1 && root.back() == '/') {
         root.pop_back();
     }
-    uint64_t cacheSize = 256;
-    if (cfg.has("fd_cache_size")) {
-        auto v = cfg.getUint("fd_cache_size");
-        if (!v || *v == 0) {
-            host.error("localfs: fd_cache_size must be a positive number");
-            return makeError(DFS_ERR_INVAL);
-        }
-        cacheSize = *v;
+    const auto cacheSize = numberSetting(host, cfg, "fd_cache_size", 256, 1, SIZE_MAX, "a positive number");
+    if (!cacheSize) {
+        return makeError(DFS_ERR_INVAL);
     }
     if (auto s = makeDirectories(root); !s.ok()) {
         host.error("localfs: cannot create root " + root + ": " + statusName(s.code()) + " errno " +
@@ -68,34 +78,17 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
         host.error("localfs: sync_directories must be \"auto\" or \"always\", not \"" + syncDirs + "\"");
         return makeError(DFS_ERR_INVAL);
     }
-    uint64_t packMax = 64 * 1024;
-    if (cfg.has("pack_max")) {
-        auto v = cfg.getUint("pack_max");
-        if (!v || *v > Pack::kMaxObject) {
-            host.error("localfs: pack_max must be a number of bytes from 0 to " + std::to_string(Pack::kMaxObject));
-            return makeError(DFS_ERR_INVAL);
-        }
-        packMax = *v;
+    auto packMax = numberSetting(host, cfg, "pack_max", 64 * 1024, 0, Pack::kMaxObject,
+                                 "a number of bytes from 0 to " + std::to_string(Pack::kMaxObject));
+    const auto segmentSize =
+        numberSetting(host, cfg, "pack_segment_size", 64ull << 20, 4096, UINT64_MAX, "a number of bytes, at least 4096");
+    const auto mapWindows = numberSetting(host, cfg, "map_windows", 64, 0, 65536, "a number from 0 to 65536");
+    const auto gatherUs =
+        numberSetting(host, cfg, "write_gather_us", 10000, 0, 1000000, "a number of microseconds from 0 to 1000000");
+    if (!packMax || !segmentSize || !mapWindows || !gatherUs) {
+        return makeError(DFS_ERR_INVAL);
     }
-    uint64_t segmentSize = 64ull << 20;
-    if (cfg.has("pack_segment_size")) {
-        auto v = cfg.getUint("pack_segment_size");
-        if (!v || *v < 4096) {
-            host.error("localfs: pack_segment_size must be a number of bytes, at least 4096");
-            return makeError(DFS_ERR_INVAL);
-        }
-        segmentSize = *v;
-    }
-    uint64_t mapWindows = 64;
-    if (cfg.has("map_windows")) {
-        auto v = cfg.getUint("map_windows");
-        if (!v || *v > 65536) {
-            host.error("localfs: map_windows must be a number from 0 to 65536");
-            return makeError(DFS_ERR_INVAL);
-        }
-        mapWindows = *v;
-    }
-    auto layout = chooseLayout(root, packMax > 0);
+    auto layout = chooseLayout(root, *packMax > 0);
     if (!layout.ok()) {
         host.error("localfs: cannot read or record the layout of " + root + ": " + statusName(layout.code()));
         return layout.error();
@@ -107,23 +100,24 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
     const bool dirFsync = syncDirs == "always" || !fileSyncCoversNewName(fsType);
     std::unique_ptr<Pack> pack;
     if (*layout >= 3) {
-        auto opened = Pack::open(host, root + "/" + Pack::kDirName, segmentSize);
+        auto opened = Pack::open(host, root + "/" + Pack::kDirName, *segmentSize);
         if (!opened.ok()) {
             host.error("localfs: cannot open the packed objects of " + root + ": " + statusName(opened.code()) +
                        " errno " + std::to_string(opened.error().sysErrno));
             return opened.error();
         }
         pack = std::move(*opened);
-    } else if (packMax > 0) {
+    } else if (*packMax > 0) {
         host.info("localfs: " + root + " keeps layout 1 (written before layout files): no objects are packed");
-        packMax = 0;
+        *packMax = 0;
     }
     host.info("localfs: objects under " + root + " (layout " + std::to_string(*layout) + ", " +
               (fsType.empty() ? std::string("unknown file system") : fsType) + "; new objects' names made durable by " +
               (dirFsync ? "a directory fsync" : "the object's own sync") + "; new objects up to " +
-              std::to_string(packMax) + " bytes written whole by a stable write are packed)");
-    return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(cacheSize), *layout, dirFsync,
-                                               std::move(pack), packMax, static_cast<size_t>(mapWindows));
+              std::to_string(*packMax) + " bytes written whole by a stable write are packed)");
+    return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(*cacheSize), *layout, dirFsync,
+                                               std::move(pack), *packMax, static_cast<size_t>(*mapWindows),
+                                               std::chrono::microseconds(*gatherUs));
 }
 
 // The layout file holds the layout number. A root without one that already holds
@@ -160,7 +154,8 @@ Result<int> LocalFsBlockStore::chooseLayout(const std::string& root, bool pack) 
 }
 
 LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync,
-                                     std::unique_ptr<Pack> pack, uint64_t packMax, size_t mapWindows)
+                                     std::unique_ptr<Pack> pack, uint64_t packMax, size_t mapWindows,
+                                     std::chrono::microseconds gatherWait)
     : host_(std::move(host)),
       root_(std::move(root)),
       layout_(layout),
@@ -169,7 +164,15 @@ LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCache
       pack_(std::move(pack)),
       packMax_(pack_ ? packMax : 0),
       lending_(mapWindows > 0),
-      maps_(mapWindows) {}
+      maps_(mapWindows),
+      gather_(gatherWait) {}
+
+LocalFsBlockStore::~LocalFsBlockStore() {
+    if (gather_.gathered() > 0 || gather_.waitedInVain() > 0) {
+        host_.info("localfs: " + std::to_string(gather_.gathered()) + " blocks of 2 MiB written whole from two calls, " +
+                   std::to_string(gather_.waitedInVain()) + " half-block writes waited for their other half in vain");
+    }
+}
 
 std::string LocalFsBlockStore::firstOf(uint64_t obj) const {
     if (layout_ == 1) {
@@ -496,12 +499,19 @@ Status LocalFsBlockStore::write(uint64_t obj, uint64_t offset, dfs_bytes_t data,
             return okStatus();
         }
     }
+    return gather_.run(obj, offset, data.ptr, data.len, stable,
+                       [&](uint64_t at, const iovec* iov, int count, dfs_stable_t how) {
+                           return writeFile(obj, at, iov, count, how);
+                       });
+}
+
+Status LocalFsBlockStore::writeFile(uint64_t obj, uint64_t offset, const iovec* iov, int count, dfs_stable_t stable) {
     auto f = openChanging(obj, true);
     if (!f.ok()) {
         return f.error();
     }
     const int fd = (*f)->fd();
-    if (auto s = pwriteFull(fd, data.ptr, data.len, offset); !s.ok()) {
+    if (auto s = pwritevFull(fd, iov, count, offset); !s.ok()) {
         return s;
     }
     if (stable == DFS_UNSTABLE) {

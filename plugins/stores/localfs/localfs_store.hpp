@@ -27,6 +27,9 @@
 //   map_windows    how many read-only mappings of object files to keep for lending
 //                  (lend: a READ's data sent from the page cache without a copy), each
 //                  of up to 64 MiB of one file (default 64; 0: nothing is lent)
+//   write_gather_us  how long the first half of an aligned 2 MiB block written in two
+//                  calls waits for the second, to write both at once (write_gather.hpp;
+//                  default 10000; 0: no gathering)
 //
 // Holes, preallocation, SEEK_DATA/SEEK_HOLE and reflinks are those of the file system
 // under root (fallocate, lseek, FICLONERANGE), with portable fallbacks where it lacks
@@ -39,10 +42,12 @@
 #include "fd_cache.hpp"
 #include "pack.hpp"
 #include "shared_sync.hpp"
+#include "write_gather.hpp"
 
 #include <dittofs/cpp/store.hpp>
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -59,13 +64,18 @@ public:
     // dirFsync: a new object's directory entry is made durable by an fsync of its
     // directory (else the file system's sync of the object covers it).
     // pack: the packed objects (layout 3 roots); packMax: the largest new object to pack.
+    // gatherWait: see WriteGather (zero: no gathering).
     LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync = true,
-                      std::unique_ptr<Pack> pack = nullptr, uint64_t packMax = 0, size_t mapWindows = 0);
+                      std::unique_ptr<Pack> pack = nullptr, uint64_t packMax = 0, size_t mapWindows = 0,
+                      std::chrono::microseconds gatherWait = std::chrono::microseconds(0));
 
     // Mappings for lend() cover aligned windows of this size of a file (less for a
     // window the file ends in, in steps of kWindowStep).
     static constexpr uint64_t kWindowSize = uint64_t{64} << 20;
     static constexpr uint64_t kWindowStep = uint64_t{2} << 20;
+
+    // Logs how many writes were gathered (write_gather.hpp), when any were.
+    ~LocalFsBlockStore() override;
 
     static constexpr const char* kLayoutFile = "layout";
     static constexpr int kCurrentLayout = 3;
@@ -111,6 +121,9 @@ private:
     // record can appear between the two. Only the first `keep` bytes are moved (a
     // truncate's new size; 0 just forgets the record). packed finds an object's record.
     Result<bool> packNew(uint64_t obj, dfs_bytes_t data);
+    // Writes the pieces one after the other from `offset` to the object's own file (moved
+    // out of the pack first), as stable as asked.
+    Status writeFile(uint64_t obj, uint64_t offset, const iovec* iov, int count, dfs_stable_t stable);
     Result<OpenFilePtr> openChanging(uint64_t obj, bool create, uint64_t keep = UINT64_MAX);
     Status unpackLocked(uint64_t obj, uint64_t keep);  // stripe held
     std::optional<Pack::Location> packed(uint64_t obj) const;
@@ -151,6 +164,9 @@ private:
     // them (map_windows = 0) nothing is lent.
     const bool lending_;
     MapCache maps_;
+
+    // Half-block writes in progress, paired into whole-block writes.
+    WriteGather gather_;
 };
 
 }  // namespace dfs::localfs
