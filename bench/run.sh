@@ -15,6 +15,7 @@
 #   WORKLOADS       "seqwrite seqread randread randwrite smallfiles readdirplus getattr locks1 locks16"
 #                   (locksN: NLM LOCK+UNLOCK pairs from N clients)
 #   BENCH_SIZE      large file size (1G)        BENCH_DEPTH   calls in flight (32)
+#   BENCH_READ_PASSES  seqread passes over the file, the median reported (3)
 #   BENCH_FILES     smallfiles/readdirplus (10000)
 #   BENCH_SECONDS   randread/randwrite/readdirplus/getattr/locks run time (20)
 #   BENCH_MAX_SECONDS  hard bound on any one workload run (300)
@@ -322,26 +323,38 @@ workload_of() {
 declare -A value unit
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
+# seqread is a pass of about a third of a second, where a pause of the machine's own
+# (writeback of the file just written, another guest) moves one pass by a quarter: it is
+# run read_passes times and the median pass is the cell; the first pass, which reads
+# a file its server has not read before, is printed under the table too.
+read_passes="${BENCH_READ_PASSES:-3}"
+declare -A first_pass
+
 run_one() {
-  local w="$1" s="$2" line
-  # Let the previous run's dirty pages reach the disk, so that its writeback does not
-  # land in this run's time.
-  sync
-  sleep 1
-  # shellcheck disable=SC2046
-  line="$("$nfsload" --url "${url[$s]}" --workload "$(workload_of "$w")" $(args_for "$w" "$s") --max-seconds "$max_seconds" 2>&1 | tail -n 1)" || true
-  echo "$s $line" >&2
-  if [ -n "$(field unit "$line")" ]; then
-    unit[$w]="$(field unit "$line")"
-  fi
-  if [ "$(field ok "$line")" = "1" ]; then
-    value[$w,$s]="$(field value "$line")"
-  else
-    value[$w,$s]="FAIL"
-  fi
-  if [ -n "${BENCH_OUT:-}" ]; then
-    printf '%s\t%s\t%s\n' "$w" "$s" "$line" >>"$BENCH_OUT"
-  fi
+  local w="$1" s="$2" line pass passes=1 values=()
+  [ "$w" = seqread ] && passes="$read_passes"
+  for ((pass = 1; pass <= passes; pass++)); do
+    # Let the previous run's dirty pages reach the disk, so that its writeback does not
+    # land in this run's time.
+    sync
+    sleep 1
+    # shellcheck disable=SC2046
+    line="$("$nfsload" --url "${url[$s]}" --workload "$(workload_of "$w")" $(args_for "$w" "$s") --max-seconds "$max_seconds" 2>&1 | tail -n 1)" || true
+    echo "$s $line" >&2
+    if [ -n "$(field unit "$line")" ]; then
+      unit[$w]="$(field unit "$line")"
+    fi
+    if [ -n "${BENCH_OUT:-}" ]; then
+      printf '%s\t%s\t%s\n' "$w" "$s" "$line" >>"$BENCH_OUT"
+    fi
+    if [ "$(field ok "$line")" != "1" ]; then
+      value[$w,$s]="FAIL"
+      return
+    fi
+    values+=("$(field value "$line")")
+  done
+  first_pass[$w,$s]="${values[0]}"
+  value[$w,$s]="$(printf '%s\n' "${values[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
 }
 
 for w in $workloads; do
@@ -397,7 +410,10 @@ done
 for s in dittofs ganesha; do
   if [[ "${value[seqread,$s]:-}" =~ ^[0-9.]+$ && "$ceiling" =~ ^[0-9.]+$ ]]; then
     awk -v n="$s" -v r="${value[seqread,$s]}" -v c="$ceiling" -v f="${file_ceiling:-0}" \
+      -v p="$read_passes" -v first="${first_pass[seqread,$s]:-0}" \
       'BEGIN { printf "%s seqread: %.0f %% of the loopback TCP ceiling", n, 100 * r / c;
-               if (f > 0) printf ", %.0f %% of the file-read ceiling", 100 * r / f; printf "\n" }'
+               if (f > 0) printf ", %.0f %% of the file-read ceiling", 100 * r / f;
+               if (p > 1) printf " (median of %d passes; the first %.1f MiB/s, %.0f %%)", p, first, 100 * first / c;
+               printf "\n" }'
   fi
 done
