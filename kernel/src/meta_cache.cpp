@@ -207,19 +207,41 @@ Status CachedMetadata::removexattr(uint64_t ino, std::string_view name, dfs_time
 
 Result<bool> CachedMetadata::readdirPlus(uint64_t dir, uint64_t cookie,
                                          const MetadataStoreClient::DirentPlusSink& sink) const {
-    if (!havePending_.load()) {
-        return client_.readdirPlus(dir, cookie, sink);
+    // While the cache holds every entry's object, the names come from the store's plain
+    // listing (a few columns a row instead of a row and its object's attributes) and the
+    // attributes from the cache, which has the pending sizes merged in already.
+    uint64_t resume = cookie;
+    bool missed = false;
+    auto names = client_.readdir(dir, cookie, [&](const dfs_dirent_t& e) {
+        dfs_attr_t a;
+        {
+            std::lock_guard<std::mutex> g(mu_);
+            auto it = attrs_.find(e.ino);
+            if (it == attrs_.end() || it->second.staleSince != 0) {
+                missed = true;
+                return false;
+            }
+            a = it->second.attr;
+        }
+        if (!sink(e, &a)) {
+            return false;
+        }
+        resume = e.cookie;
+        return true;
+    });
+    if (!names.ok() || !missed) {
+        return names;
     }
-    return client_.readdirPlus(dir, cookie, [&](const dfs_dirent_t& e, const dfs_attr_t* a) {
+    // From the first entry the cache lacks, the rest with their attributes from the
+    // store, which are cached while the cache is less than half full (a big directory
+    // must not push out everything else).
+    const uint64_t gen = generation();
+    return client_.readdirPlus(dir, resume, [&](const dfs_dirent_t& e, const dfs_attr_t* a) {
         if (a == nullptr) {
             return sink(e, a);
         }
-        dfs_attr_t merged = *a;
-        {
-            std::lock_guard<std::mutex> g(mu_);
-            mergePending(merged);
-        }
-        return sink(e, &merged);
+        const dfs_attr_t offered = offer(*a, gen, kMaxEntries / 2);
+        return sink(e, &offered);
     });
 }
 
@@ -235,11 +257,14 @@ uint64_t CachedMetadata::generation() const {
     return gen_;
 }
 
-dfs_attr_t CachedMetadata::offer(dfs_attr_t a, uint64_t gen) const {
+dfs_attr_t CachedMetadata::offer(dfs_attr_t a, uint64_t gen, size_t room) const {
     std::lock_guard<std::mutex> g(mu_);
     mergePending(a);
     if (gen < floor_) {
         return a;  // the cache was emptied since the store was asked
+    }
+    if (attrs_.size() >= room && attrs_.find(a.ino) == attrs_.end()) {
+        return a;
     }
     if (Entry* e = entryLocked(a.ino); e != nullptr &&
                                        (e->staleSince != 0 ? gen >= e->staleSince : a.change >= e->attr.change)) {

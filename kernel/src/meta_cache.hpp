@@ -85,8 +85,9 @@ public:
     Result<bool> readdir(uint64_t dir, uint64_t cookie, const std::function<bool(const dfs_dirent_t&)>& sink) const {
         return client_.readdir(dir, cookie, sink);
     }
-    // A listing's attributes are not cached (a big directory would push out everything
-    // else), but they carry the pending sizes.
+    // A listing with attributes: from the cache for the objects it holds, else from the
+    // store (cached while the cache is less than half full, so that a big directory does
+    // not push out everything else), with the pending sizes merged in.
     Result<bool> readdirPlus(uint64_t dir, uint64_t cookie, const MetadataStoreClient::DirentPlusSink& sink) const;
     Result<std::string> getxattr(uint64_t ino, std::string_view name) const { return client_.getxattr(ino, name); }
     Result<std::vector<std::string>> listxattr(uint64_t ino) const { return client_.listxattr(ino); }
@@ -110,8 +111,9 @@ private:
     uint64_t generation() const;
     // Caches `a`, read (getattr, lookup) by a store call begun at generation `gen`, and
     // returns it with the pending size/mtime of its object merged in. A read that may be
-    // older than a change marked since is dropped.
-    dfs_attr_t offer(dfs_attr_t a, uint64_t gen) const;
+    // older than a change marked since is dropped, and so is a new entry once the cache
+    // holds `room` entries.
+    dfs_attr_t offer(dfs_attr_t a, uint64_t gen, size_t room = SIZE_MAX) const;
     Result<dfs_attr_t> offered(Result<dfs_attr_t> a, uint64_t gen) const;
     // After a change of `a.ino` the store answered with `a` (a store call begun at
     // generation `gen`): `a` replaces the entry, and is returned with the pending

@@ -12,6 +12,8 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace dfs::kernel {
 namespace {
@@ -33,6 +35,37 @@ struct ScriptedStore {
     dfs_err_t failGrow = dfs_err_t{DFS_OK, 0};  // answer for setattrs that grow the size
     std::function<void()> beforeSetattr;        // before the change is applied
     std::function<void()> afterGetattrRead;     // after the attributes were read
+    // Directory 1 lists ino 7 (the file), 9 and 10, with cookies 1, 2, 3; the other two
+    // objects' sizes are 900 and 1000.
+    int readdirCalls = 0;
+    std::vector<uint64_t> readdirPlusFrom;  // the cookie of each readdir_plus call
+
+    static dfs_attr_t other(uint64_t ino) {
+        auto a = makeStruct<dfs_attr_t>();
+        a.type = DFS_TYPE_REG;
+        a.ino = ino;
+        a.nlink = 1;
+        a.change = 1;
+        a.size = ino * 100;
+        return a;
+    }
+    // Lists from `cookie` until the sink refuses; `attr` gives each entry's attributes.
+    template <typename Deliver>
+    static int32_t list(uint64_t cookie, Deliver&& deliver) {
+        static const char* names[] = {"f", "g", "h"};
+        const uint64_t inos[] = {7, 9, 10};
+        for (uint64_t c = cookie; c < 3; ++c) {
+            auto e = makeStruct<dfs_dirent_t>();
+            e.type = DFS_TYPE_REG;
+            e.ino = inos[c];
+            e.cookie = c + 1;
+            e.name = dfs_str_t{names[c], 1};
+            if (!deliver(e)) {
+                return 0;
+            }
+        }
+        return 1;
+    }
 
     static ScriptedStore& of(void* inst) { return *static_cast<ScriptedStore*>(inst); }
 
@@ -80,6 +113,26 @@ struct ScriptedStore {
             ScriptedStore& s = of(inst);
             std::lock_guard<std::mutex> g(s.mu);
             *out = s.file;
+            return dfs_err_t{DFS_OK, 0};
+        };
+        o.readdir = [](void* inst, uint64_t, uint64_t cookie, dfs_dirent_sink_fn sink, void* ctx,
+                       int32_t* eof) -> dfs_err_t {
+            ++of(inst).readdirCalls;
+            *eof = list(cookie, [&](const dfs_dirent_t& e) { return sink(ctx, &e) == 0; });
+            return dfs_err_t{DFS_OK, 0};
+        };
+        o.readdir_plus = [](void* inst, uint64_t, uint64_t cookie, dfs_dirent_plus_sink_fn sink, void* ctx,
+                            int32_t* eof) -> dfs_err_t {
+            ScriptedStore& s = of(inst);
+            s.readdirPlusFrom.push_back(cookie);
+            *eof = list(cookie, [&](const dfs_dirent_t& e) {
+                dfs_attr_t a = other(e.ino);
+                if (e.ino == 7) {
+                    std::lock_guard<std::mutex> g(s.mu);
+                    a = s.file;
+                }
+                return sink(ctx, &e, &a) == 0;
+            });
             return dfs_err_t{DFS_OK, 0};
         };
         o.setxattr = [](void* inst, uint64_t, dfs_str_t, dfs_bytes_t, uint32_t, dfs_time_t) -> dfs_err_t {
@@ -189,6 +242,40 @@ TEST_F(MetaCacheTest, AFlushInProgressKeepsThePendingSizeVisible) {
     ASSERT_TRUE(cache_.sync().ok());
     EXPECT_EQ(seenDuringFlush, 8192u);
     EXPECT_EQ(cached().size, 8192u);
+}
+
+// A listing with attributes takes those the cache holds (the file's pending size, which
+// the store has not got) and, from the first object it lacks, asks the store's
+// readdir_plus for the rest, whose attributes it then keeps: the next listing needs the
+// store's plain listing only. Every entry comes once, in order.
+TEST_F(MetaCacheTest, AListingTakesTheCachedAttributesAndTheStoresForTheRest) {
+    EXPECT_EQ(cached().size, 0u);
+    ASSERT_TRUE(cache_.noteWrite(7, 4096, dfs_time_t{100, 0, 0}, nullptr));
+    auto listAll = [&] {
+        std::vector<std::pair<uint64_t, uint64_t>> seen;  // ino, size
+        auto eof = cache_.readdirPlus(1, 0, [&](const dfs_dirent_t& e, const dfs_attr_t* a) {
+            EXPECT_NE(a, nullptr);
+            EXPECT_EQ(a != nullptr ? a->ino : 0, e.ino);
+            seen.emplace_back(e.ino, a != nullptr ? a->size : 0);
+            return true;
+        });
+        EXPECT_TRUE(eof.ok() && *eof);
+        return seen;
+    };
+    const std::vector<std::pair<uint64_t, uint64_t>> want = {{7, 4096}, {9, 900}, {10, 1000}};
+    EXPECT_EQ(listAll(), want);
+    EXPECT_EQ(store_.readdirPlusFrom, std::vector<uint64_t>{1}) << "from the entry after the cached file";
+    EXPECT_EQ(listAll(), want);
+    EXPECT_EQ(store_.readdirPlusFrom.size(), 1u) << "every object cached: names only";
+    EXPECT_EQ(store_.readdirCalls, 2);
+    // A reply that fills up stops the listing where the sink refused.
+    int taken = 0;
+    auto eof = cache_.readdirPlus(1, 1, [&](const dfs_dirent_t& e, const dfs_attr_t*) {
+        EXPECT_EQ(e.ino, 9u);
+        return ++taken < 1;
+    });
+    ASSERT_TRUE(eof.ok());
+    EXPECT_FALSE(*eof);
 }
 
 }  // namespace
