@@ -15,7 +15,7 @@
 #   WORKLOADS       "seqwrite seqread randread randwrite smallfiles readdirplus getattr locks1 locks16"
 #                   (locksN: NLM LOCK+UNLOCK pairs from N clients)
 #   BENCH_SIZE      large file size (1G)        BENCH_DEPTH   calls in flight (32)
-#   BENCH_READ_PASSES  seqread passes over the file, the median reported (3)
+#   BENCH_READ_PASSES  seqread passes over the file, the median reported (5)
 #   BENCH_FILES     smallfiles/readdirplus (10000)
 #   BENCH_SECONDS   randread/randwrite/readdirplus/getattr/locks run time (20)
 #   BENCH_MAX_SECONDS  hard bound on any one workload run (300)
@@ -327,7 +327,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 # (writeback of the file just written, another guest) moves one pass by a quarter: it is
 # run read_passes times and the median pass is the cell; the first pass, which reads
 # a file its server has not read before, is printed under the table too.
-read_passes="${BENCH_READ_PASSES:-3}"
+read_passes="${BENCH_READ_PASSES:-5}"
 declare -A first_pass
 
 run_one() {
