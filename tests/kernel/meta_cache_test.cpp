@@ -268,6 +268,11 @@ TEST_F(MetaCacheTest, AListingTakesTheCachedAttributesAndTheStoresForTheRest) {
     EXPECT_EQ(listAll(), want);
     EXPECT_EQ(store_.readdirPlusFrom.size(), 1u) << "every object cached: names only";
     EXPECT_EQ(store_.readdirCalls, 2);
+    // The file marked stale (an xattr moved its ctime): the whole listing from the store,
+    // the pending size still merged in.
+    ASSERT_TRUE(cache_.setxattr(7, "user.x", "1", 0, dfs_time_t{}).ok());
+    EXPECT_EQ(listAll(), want);
+    EXPECT_EQ(store_.readdirPlusFrom, (std::vector<uint64_t>{1, 0}));
     // A reply that fills up stops the listing where the sink refused.
     int taken = 0;
     auto eof = cache_.readdirPlus(1, 1, [&](const dfs_dirent_t& e, const dfs_attr_t*) {

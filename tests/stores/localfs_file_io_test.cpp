@@ -168,8 +168,10 @@ protected:
         return calls_;
     }
 
-    static void waitUntilWaiting(const WriteGather& g) {
-        while (g.waiting() == 0) {
+    static void waitUntilWaiting(const WriteGather& g, size_t n = 1) {
+        const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (g.waiting() < n) {
+            ASSERT_LT(std::chrono::steady_clock::now(), giveUp) << "no half ever waited";
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     }
@@ -228,9 +230,10 @@ TEST_F(LocalFsWriteGatherTest, BothHalvesGetTheErrorOfTheirWrite) {
 }
 
 // No stream, no wait: a half with no neighbouring block being written goes alone at once
-// (the wait is an hour), and so do writes that are not exactly a half block.
+// (well before its wait of a minute), and so do writes that are not exactly a half block.
 TEST_F(LocalFsWriteGatherTest, CallsOutsideAStreamAreWrittenAtOnce) {
-    WriteGather g(std::chrono::hours(1));
+    WriteGather g(std::chrono::minutes(1));
+    const auto start = std::chrono::steady_clock::now();
     EXPECT_TRUE(write(g, 7, 0, first_).ok());
     EXPECT_TRUE(write(g, 7, 5 * kHalf, second_).ok());
     holdNeighbour(g, 7, 1);
@@ -243,6 +246,32 @@ TEST_F(LocalFsWriteGatherTest, CallsOutsideAStreamAreWrittenAtOnce) {
     EXPECT_EQ(calls().size(), 6u);
     EXPECT_EQ(g.gathered(), 0u);
     EXPECT_EQ(g.waitedInVain(), 0u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30)) << "a call waited";
+}
+
+// At most kMaxWaiting halves wait at once (each holds a worker of the server): the next
+// one, in a stream too, is written at once.
+TEST_F(LocalFsWriteGatherTest, OnlyAFewHalvesWaitAtOnce) {
+    constexpr uint64_t kBlock = WriteGather::kBlock;
+    constexpr size_t kMax = WriteGather::kMaxWaiting;
+    WriteGather g(std::chrono::minutes(1));
+    holdNeighbour(g, 7, 100);
+    // The first halves of blocks 101, 102, ...: each next to one being written.
+    std::vector<std::future<dfs::Status>> waiting;
+    for (uint64_t b = 101; b < 101 + kMax; ++b) {
+        waiting.push_back(std::async(std::launch::async, [this, &g, b] { return write(g, 7, b * kBlock, first_); }));
+        waitUntilWaiting(g, waiting.size());
+    }
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(write(g, 7, (101 + kMax) * kBlock, first_).ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30)) << "one too many waited";
+    EXPECT_EQ(g.waiting(), kMax);
+    for (uint64_t b = 101; b < 101 + kMax; ++b) {
+        EXPECT_TRUE(write(g, 7, b * kBlock + kHalf, second_).ok());
+        EXPECT_TRUE(waiting[b - 101].get().ok());
+    }
+    release();
+    EXPECT_EQ(g.gathered(), kMax);
 }
 
 // A half whose other half never comes is written alone once its wait is over, and the

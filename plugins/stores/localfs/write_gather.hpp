@@ -44,6 +44,8 @@ class WriteGather {
 public:
     static constexpr uint64_t kBlock = uint64_t{2} << 20;
     static constexpr uint64_t kHalf = kBlock / 2;
+    // Halves waiting at once, at most, store-wide.
+    static constexpr size_t kMaxWaiting = 4;
 
     // wait: how long a half waits for the other; zero turns gathering off.
     explicit WriteGather(std::chrono::microseconds wait) : wait_(wait) {}
@@ -83,11 +85,12 @@ public:
         // Waits only while the object is being streamed: a half-block write to a block
         // next to this one is in progress (a client writing 1 MiB calls at random never
         // waits); and not when the other half was written alone already (the first calls
-        // of a stream), nor when a call for the same half waits (a retransmission).
+        // of a stream), nor when a call for the same half waits (a retransmission), nor
+        // when kMaxWaiting halves wait already (each holds one of the server's workers).
         auto& state = objects_[obj];
         const bool stream = state.active.count(block.second - 1) != 0 || state.active.count(block.second + 1) != 0;
         const bool otherAlone = state.alone.erase(block.second) != 0;
-        if (!stream || otherAlone || waiting_.count(block) != 0) {
+        if (!stream || otherAlone || waiting_.count(block) != 0 || waiting_.size() >= kMaxWaiting) {
             if (!otherAlone) {
                 markAlone(state, block.second);
             }
