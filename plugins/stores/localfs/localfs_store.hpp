@@ -143,6 +143,9 @@ private:
     const bool dirFsync_;
     FdCache cache_;
     std::array<std::mutex, 64> stripes_;
+    // Writes of at least kSerialWrite bytes to an object take its stripe here (writeFile).
+    static constexpr uint64_t kSerialWrite = 256 * 1024;
+    std::array<std::mutex, 64> writeStripes_;
     std::mutex newMu_;
     std::unordered_set<uint64_t> unsyncedNew_;  // created, directory entry not yet fsync'ed
 
