@@ -15,6 +15,7 @@
 #   WORKLOADS       "seqwrite seqread randread randwrite smallfiles readdirplus getattr locks1 locks16"
 #                   (locksN: NLM LOCK+UNLOCK pairs from N clients)
 #   BENCH_SIZE      large file size (1G)        BENCH_DEPTH   calls in flight (32)
+#   BENCH_WRITE_PASSES seqwrite passes (each a new file), the median reported (3)
 #   BENCH_READ_PASSES  seqread passes over the file, the median reported (5)
 #   BENCH_FILES     smallfiles/readdirplus (10000)
 #   BENCH_SECONDS   randread/randwrite/readdirplus/getattr/locks run time (20)
@@ -323,46 +324,61 @@ workload_of() {
 declare -A value unit
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# seqread is a pass of about a third of a second, where a pause of the machine's own
-# (writeback of the file just written, another guest) moves one pass by a quarter: it is
-# run read_passes times and the median pass is the cell; the first pass, which reads
-# a file its server has not read before, is printed under the table too.
+# seqwrite and seqread are passes of a few seconds and of a third of a second, which a
+# pause of the machine's own moves by a quarter or more (the writeback of a file just
+# written; on this virtual machine, whether the memory a write fills was touched lately):
+# each runs several passes, the servers taking turns pass by pass so that a drifting
+# machine state weighs on both alike, and the median pass is the cell. seqwrite's passes
+# before the last write files of their own (seqwrite.N), each a file created afresh as
+# the first pass's; the last writes the large file the later rows read. The first pass
+# of each is printed under the table too.
+write_passes="${BENCH_WRITE_PASSES:-3}"
 read_passes="${BENCH_READ_PASSES:-5}"
-declare -A first_pass
+declare -A first_pass passes_of
 
-run_one() {
-  local w="$1" s="$2" line pass passes=1 values=()
-  [ "$w" = seqread ] && passes="$read_passes"
-  for ((pass = 1; pass <= passes; pass++)); do
-    # Let the previous run's dirty pages reach the disk, so that its writeback does not
-    # land in this run's time.
-    sync
-    sleep 1
-    # shellcheck disable=SC2046
-    line="$("$nfsload" --url "${url[$s]}" --workload "$(workload_of "$w")" $(args_for "$w" "$s") --max-seconds "$max_seconds" 2>&1 | tail -n 1)" || true
-    echo "$s $line" >&2
-    if [ -n "$(field unit "$line")" ]; then
-      unit[$w]="$(field unit "$line")"
-    fi
-    if [ -n "${BENCH_OUT:-}" ]; then
-      printf '%s\t%s\t%s\n' "$w" "$s" "$line" >>"$BENCH_OUT"
-    fi
-    if [ "$(field ok "$line")" != "1" ]; then
-      value[$w,$s]="FAIL"
-      return
-    fi
-    values+=("$(field value "$line")")
-  done
-  first_pass[$w,$s]="${values[0]}"
-  value[$w,$s]="$(printf '%s\n' "${values[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+# One pass of workload w against server s; appends its value to passes_of[w,s], or
+# marks the cell FAIL.
+run_pass() {
+  local w="$1" s="$2" extra="${3:-}" line
+  [ "${value[$w,$s]:-}" = FAIL ] && return
+  # Let the previous run's dirty pages reach the disk, so that its writeback does not
+  # land in this run's time.
+  sync
+  sleep 1
+  # shellcheck disable=SC2046,SC2086
+  line="$("$nfsload" --url "${url[$s]}" --workload "$(workload_of "$w")" $(args_for "$w" "$s") $extra --max-seconds "$max_seconds" 2>&1 | tail -n 1)" || true
+  echo "$s $line" >&2
+  if [ -n "$(field unit "$line")" ]; then
+    unit[$w]="$(field unit "$line")"
+  fi
+  if [ -n "${BENCH_OUT:-}" ]; then
+    printf '%s\t%s\t%s\n' "$w" "$s" "$line" >>"$BENCH_OUT"
+  fi
+  if [ "$(field ok "$line")" != "1" ]; then
+    value[$w,$s]="FAIL"
+    return
+  fi
+  passes_of[$w,$s]+="$(field value "$line") "
 }
 
 for w in $workloads; do
+  passes=1
+  [ "$w" = seqwrite ] && passes="$write_passes"
+  [ "$w" = seqread ] && passes="$read_passes"
+  for ((pass = 1; pass <= passes; pass++)); do
+    extra=""
+    [ "$w" = seqwrite ] && [ "$pass" -lt "$passes" ] && extra="--file seqwrite.$pass"
+    for s in $servers; do
+      [ -n "${url[$s]:-}" ] && run_pass "$w" "$s" "$extra"
+    done
+  done
   for s in $servers; do
-    if [ -n "${url[$s]:-}" ]; then
-      run_one "$w" "$s"
-    else
+    if [ -z "${url[$s]:-}" ]; then
       value[$w,$s]="n/a"
+    elif [ "${value[$w,$s]:-}" != FAIL ]; then
+      read -r -a vals <<<"${passes_of[$w,$s]}"
+      first_pass[$w,$s]="${vals[0]}"
+      value[$w,$s]="$(printf '%s\n' "${vals[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
     fi
   done
 done
@@ -416,4 +432,11 @@ for s in dittofs ganesha; do
                if (p > 1) printf " (median of %d passes; the first %.1f MiB/s, %.0f %%)", p, first, 100 * first / c;
                printf "\n" }'
   fi
+done
+for w in seqwrite seqread; do
+  for s in dittofs ganesha; do
+    if [ -n "${passes_of[$w,$s]:-}" ]; then
+      echo "$s $w passes (${unit[$w]:-}, in order): ${passes_of[$w,$s]% }"
+    fi
+  done
 done
