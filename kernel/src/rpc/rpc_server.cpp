@@ -530,7 +530,7 @@ dfs_err_t RpcServer::sendReply(PendingCall* c, dfs_rpc_accept_stat_t stat, uint6
     if (!c->reply) {
         c->reply = std::make_shared<Bytes>(kHeadroom);  // no results (NULL)
     }
-    const auto pad = static_cast<uint32_t>((4 - lent.size() % 4) % 4);
+    const uint64_t pad = (4 - lent.size() % 4) % 4;
     if (stat == DFS_RPC_SUCCESS &&
         (len > c->reply->size() - kHeadroom || len + lent.size() + pad > cfg_.maxRecord - kHeadroom)) {
         stat = DFS_RPC_SYSTEM_ERR;  // results larger than the buffer it asked for, or than a record
@@ -557,7 +557,6 @@ dfs_err_t RpcServer::sendReply(PendingCall* c, dfs_rpc_accept_stat_t stat, uint6
     }
     if (!lent.empty()) {
         out.lent = std::make_shared<LentBytes>(std::move(lent));
-        out.pad = pad;
     }
     c->from->send(std::move(out));
     c->from->callDone();

@@ -161,14 +161,15 @@ private:
 
 // One reply record as it goes out: `len` bytes of `buf` from `offset` (with at least 4
 // free bytes before it, for a TCP record mark), then the lent bytes if any (sent without
-// a copy; zeros where they fault, see dfs_lent_t), then `pad` zero bytes.
+// a copy; zeros where they fault, see dfs_lent_t), then pad() zero bytes (XDR's).
 struct OutRecord {
     std::shared_ptr<Bytes> buf;
     size_t offset = 0;
     size_t len = 0;
     std::shared_ptr<LentBytes> lent;
-    uint32_t pad = 0;
-    size_t size() const { return len + (lent ? static_cast<size_t>(lent->size()) : 0) + pad; }
+    size_t lentSize() const { return lent ? static_cast<size_t>(lent->size()) : 0; }
+    size_t pad() const { return (4 - lentSize() % 4) % 4; }
+    size_t size() const { return len + lentSize() + pad(); }
 };
 
 // Where a reply goes: a TCP connection or a UDP peer.

@@ -69,7 +69,7 @@ struct Piece {
     // With `probe`, lent bytes go no further than the end of their page: a fault is then
     // known to be at the first byte offered (pages fault whole; the kernel's copy into
     // the socket takes or refuses chunks whole, which may span pieces and pages).
-    iovec iov(bool probe = false) const {
+    iovec iov(bool probe) const {
         if (data == nullptr) {
             return iovec{const_cast<uint8_t*>(kZeros), std::min(len, kZeroBytes)};
         }
@@ -88,16 +88,17 @@ struct Piece {
     }
 };
 
-// The pieces of a record (after the record mark, if any, that the buffer holds already).
-void appendPieces(OutRecord& r, size_t from, size_t len, std::deque<Piece>& out) {
-    out.push_back(Piece{r.buf, r.buf->data() + from, len, false});
+// The pieces of a record, its record mark first (in the 4 bytes before `offset`).
+void appendPieces(OutRecord& r, std::deque<Piece>& out) {
+    const size_t pad = r.pad();
+    out.push_back(Piece{r.buf, r.buf->data() + r.offset - 4, r.len + 4, false});
     if (r.lent) {
         const uint8_t* p = r.lent->data();
         const size_t n = static_cast<size_t>(r.lent->size());
         out.push_back(Piece{std::move(r.lent), p, n, true});
     }
-    if (r.pad > 0) {
-        out.push_back(Piece{nullptr, nullptr, r.pad, false});
+    if (pad > 0) {
+        out.push_back(Piece{nullptr, nullptr, pad, false});
     }
 }
 
@@ -234,13 +235,13 @@ public:
                 return;
             }
         }
-        appendPieces(r, r.offset - 4, r.len + 4, queue_);
+        appendPieces(r, queue_);
         queuedBytes_.fetch_add(len + 4, std::memory_order_relaxed);
         if (writing_) {
             return;  // the writer takes it along
         }
         writing_ = true;
-        writeQueue(g, strand_.running_in_this_thread());  // (the server's own errors come from the strand)
+        writeQueue(g);
     }
 
     // Off the strand: only a call that brings the connection back under its in-flight
@@ -393,9 +394,11 @@ private:
         queuedBytes_.fetch_sub(bytes, std::memory_order_relaxed);
         releaseDeferredLocked();
     }
-    // Under writeMutex_: the queue is empty or abandoned, and no one writes it.
-    void stopWritingLocked() {
-        queue_.clear();
+    // Under writeMutex_: the queue is empty or abandoned, and no one writes it. Returns
+    // what was left in it, for the caller to destroy once the mutex is released (releasing
+    // lent bytes may unmap a file or drop a store).
+    std::deque<Piece> stopWritingLocked() {
+        std::deque<Piece> left = std::exchange(queue_, {});
         queuedBytes_.store(0, std::memory_order_relaxed);
         writing_ = false;
         probing_ = false;
@@ -407,6 +410,7 @@ private:
             idle_.notify_one();
         }
         releaseDeferredLocked();
+        return left;
     }
     // Under writeMutex_: replies from now on are dropped; large replies waiting for the
     // writer and calls kept counted for a full queue are let go.
@@ -418,8 +422,8 @@ private:
     // Under `g`, released on return: the connection failed. Replies are dropped and the
     // socket is closed (on the strand).
     void failLocked(std::unique_lock<std::mutex>& g) {
-        markClosedLocked();
-        stopWritingLocked();
+        closed_ = true;
+        std::deque<Piece> dropped = stopWritingLocked();  // (wakes all: the connection is closed)
         g.unlock();
         asio::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
     }
@@ -439,11 +443,12 @@ private:
     // the queue only grows while workers answer calls, so it empties once they stop, and
     // a client that stops reading lets the worker go after kSendWaits. The strand never
     // waits inside a send.
-    void writeQueue(std::unique_lock<std::mutex>& g, bool onStrand) {
+    void writeQueue(std::unique_lock<std::mutex>& g) {
+        const bool onStrand = strand_.running_in_this_thread();  // (the server's own errors come from it)
         std::vector<Piece> sent;  // destroyed with `g` released
         for (;;) {
             if (closed_ || queue_.empty()) {
-                stopWritingLocked();
+                std::deque<Piece> left = stopWritingLocked();
                 g.unlock();
                 return;  // (`sent` goes now)
             }
@@ -515,7 +520,7 @@ private:
                                    self->failLocked(g);
                                    return;
                                }
-                               self->writeQueue(g, true);
+                               self->writeQueue(g);
                            }));
     }
 
@@ -703,7 +708,7 @@ public:
         Bytes lent;  // the lent bytes and the padding
         if (r.lent) {
             const auto n = static_cast<size_t>(r.lent->size());
-            lent.resize(n + r.pad);
+            lent.resize(n + r.pad());
             const size_t copied = copyLent(lent.data(), r.lent->data(), n);
             std::memset(lent.data() + copied, 0, lent.size() - copied);
             if (copied < n) {
