@@ -279,8 +279,12 @@ Status LocalFsBlockStore::syncNewEntry(uint64_t obj) {
     if (!pending()) {
         return okStatus();
     }
+    return syncEntryLocked(obj);  // on failure still pending: the next stable write or flush tries again
+}
+
+Status LocalFsBlockStore::syncEntryLocked(uint64_t obj) {
     if (auto s = syncDirectoryShared(dirOf(obj)); !s.ok()) {
-        return s;  // still pending: the next stable write or flush tries again
+        return s;
     }
     std::lock_guard nl(newMu_);
     unsyncedNew_.erase(obj);
@@ -306,18 +310,24 @@ Status LocalFsBlockStore::syncDirectoryShared(const std::string& dir) {
     return result;
 }
 
-std::optional<Pack::Location> LocalFsBlockStore::packed(uint64_t obj) const {
-    return pack_ ? pack_->find(obj) : std::nullopt;
+std::optional<Pack::Location> LocalFsBlockStore::packed(uint64_t obj) {
+    // A cached file means "not packed" (openChanging, unpackLocked): most reads are of
+    // such objects, and they need not wait for the pack's lock, which a seal holds
+    // through an fdatasync.
+    if (!pack_ || cache_.find(obj)) {
+        return std::nullopt;
+    }
+    return pack_->find(obj);
 }
 
 Result<bool> LocalFsBlockStore::packNew(uint64_t obj, dfs_bytes_t data) {
     std::shared_ptr<Pack::Segment> seg;
     {
         std::lock_guard lock(stripe(obj));
-        if (cache_.find(obj) || pack_->find(obj)) {
+        if (pack_->find(obj)) {
             return false;
         }
-        if (::access(pathOf(obj).c_str(), F_OK) == 0 || errno != ENOENT) {
+        if (auto f = openLocked(obj, false); !f.ok() || *f) {
             return false;  // it has a file (or cannot be told): written the usual way
         }
         auto added = pack_->add(obj, data);
@@ -375,11 +385,9 @@ Status LocalFsBlockStore::unpackLocked(uint64_t obj, uint64_t keep) {
         // started (so not known as new): where names need a directory fsync, sync it
         // regardless.
         if (dirFsync_) {
-            if (auto s = syncDirectoryShared(dirOf(obj)); !s.ok()) {
+            if (auto s = syncEntryLocked(obj); !s.ok()) {
                 return s;
             }
-            std::lock_guard nl(newMu_);
-            unsyncedNew_.erase(obj);
         }
         return pack_->drop(obj, true, true);
     };

@@ -113,6 +113,8 @@ private:
 
     // Makes the directory entry of a newly created object file durable, once.
     Status syncNewEntry(uint64_t obj);
+    // Syncs the object's directory and marks its entry durable (stripe held).
+    Status syncEntryLocked(uint64_t obj);
 
     // Packed objects (pack.hpp). packNew packs a new object's first write when it can
     // (false: the object exists, or has a record already); openChanging is openObject
@@ -126,7 +128,7 @@ private:
     Status writeFile(uint64_t obj, uint64_t offset, const iovec* iov, int count, dfs_stable_t stable);
     Result<OpenFilePtr> openChanging(uint64_t obj, bool create, uint64_t keep = UINT64_MAX);
     Status unpackLocked(uint64_t obj, uint64_t keep);  // stripe held
-    std::optional<Pack::Location> packed(uint64_t obj) const;
+    std::optional<Pack::Location> packed(uint64_t obj);
 
     // The mapping of window `index` of the object's file, at least `need` bytes long
     // (made now if not cached); null if the object has no file or ends before it.

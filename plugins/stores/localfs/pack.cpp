@@ -392,16 +392,22 @@ Result<std::shared_ptr<Pack::Segment>> Pack::add(uint64_t obj, dfs_bytes_t data)
     if (data.len == 0 || data.len > kMaxObject) {
         return makeError(DFS_ERR_INVAL, EINVAL);
     }
-    std::vector<uint8_t> rec(recordSize(data.len), 0);
-    put32(rec.data(), kMagic);
-    put32(rec.data() + 4, kLive);
-    put64(rec.data() + 8, obj);
-    put32(rec.data() + 16, static_cast<uint32_t>(data.len));
-    std::memcpy(rec.data() + kHeaderSize, data.ptr, data.len);
-    put32(rec.data() + 20, recordCrc(rec.data(), data.ptr, data.len));
+    // The record goes out as its header, the data from the caller's buffer and the
+    // zeros that pad it to 8 bytes, in one pwritev.
+    uint8_t header[kHeaderSize] = {};
+    put32(header, kMagic);
+    put32(header + 4, kLive);
+    put64(header + 8, obj);
+    put32(header + 16, static_cast<uint32_t>(data.len));
+    put32(header + 20, recordCrc(header, data.ptr, data.len));
+    static const uint8_t kPad[8] = {};
+    const uint64_t recSize = recordSize(data.len);
+    const iovec rec[3] = {{header, kHeaderSize},
+                          {const_cast<uint8_t*>(data.ptr), static_cast<size_t>(data.len)},
+                          {const_cast<uint8_t*>(kPad), static_cast<size_t>(recSize - kHeaderSize - data.len)}};
 
     std::lock_guard lock(mu_);
-    if (current_->size > 0 && current_->size + rec.size() > segmentSize_) {
+    if (current_->size > 0 && current_->size + recSize > segmentSize_) {
         // Sealed segments are whole on disk (pack.hpp): sync this one, without the zeros
         // written ahead, before the next takes the appends.
         if (::ftruncate(current_->fd, static_cast<off_t>(current_->size)) != 0) {
@@ -418,14 +424,14 @@ Result<std::shared_ptr<Pack::Segment>> Pack::add(uint64_t obj, dfs_bytes_t data)
     }
     const std::shared_ptr<Segment> seg = current_;
     const uint64_t off = seg->size;
-    if (off + rec.size() > seg->filled) {
-        const uint64_t to = std::max(off + rec.size(), seg->filled + kFillAhead);
+    if (off + recSize > seg->filled) {
+        const uint64_t to = std::max(off + recSize, seg->filled + kFillAhead);
         if (auto s = writeZeros(seg->fd, seg->filled, to - seg->filled); !s.ok()) {
             return s.error();
         }
         seg->filled = to;
     }
-    if (auto s = pwriteFull(seg->fd, rec.data(), rec.size(), off); !s.ok()) {
+    if (auto s = pwritevFull(seg->fd, rec, 3, off); !s.ok()) {
         // Whatever part of the record reached the file must not be read as a record
         // later: cut it, or leave this segment for a new one if even that fails.
         if (::ftruncate(seg->fd, static_cast<off_t>(off)) == 0) {
@@ -443,8 +449,8 @@ Result<std::shared_ptr<Pack::Segment>> Pack::add(uint64_t obj, dfs_bytes_t data)
         }
         return s.error();
     }
-    seg->size = off + rec.size();
-    seg->live += rec.size();
+    seg->size = off + recSize;
+    seg->live += recSize;
     index_[obj] = Location{seg, off, data.len};
     return seg;
 }

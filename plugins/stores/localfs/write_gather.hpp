@@ -99,16 +99,10 @@ public:
         }
         Waiting me(own, offset, stable);
         waiting_.emplace(block, &me);
-        const auto deadline = std::chrono::steady_clock::now() + wait_;
-        while (!me.taken) {
-            if (me.cv.wait_until(lock, deadline) == std::cv_status::timeout && !me.taken) {
-                break;
-            }
-        }
-        if (!me.taken) {
+        if (!me.cv.wait_for(lock, wait_, [&] { return me.taken; })) {
             waiting_.erase(block);
             ++alone_;
-            markAlone(objects_[obj], block.second);
+            markAlone(state, block.second);
             lock.unlock();
             return write(offset, &own, 1, stable);
         }
