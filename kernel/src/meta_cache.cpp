@@ -26,8 +26,8 @@ Result<dfs_attr_t> CachedMetadata::getattr(uint64_t ino) const {
     uint64_t gen = 0;
     {
         std::lock_guard<std::mutex> g(mu_);
-        if (auto it = attrs_.find(ino); it != attrs_.end() && it->second.staleSince == 0) {
-            return it->second.attr;
+        if (const Entry* e = validLocked(ino)) {
+            return e->attr;
         }
         gen = gen_;
     }
@@ -57,8 +57,8 @@ Result<dfs_attr_t> CachedMetadata::lookup(uint64_t dir, std::string_view name) c
 
 bool CachedMetadata::noteWrite(uint64_t ino, uint64_t end, dfs_time_t t, dfs_attr_t* after) const {
     std::lock_guard<std::mutex> g(mu_);
-    auto it = attrs_.find(ino);
-    if (it == attrs_.end() || it->second.staleSince != 0 || it->second.attr.type != DFS_TYPE_REG) {
+    Entry* cached = validLocked(ino);
+    if (cached == nullptr || cached->attr.type != DFS_TYPE_REG) {
         return false;
     }
     auto p = pending_.find(ino);
@@ -70,9 +70,9 @@ bool CachedMetadata::noteWrite(uint64_t ino, uint64_t end, dfs_time_t t, dfs_att
     }
     p->second.add(end, t);
     havePending_.store(true);
-    mergePending(it->second.attr);
+    mergePending(cached->attr);
     if (after != nullptr) {
-        *after = it->second.attr;
+        *after = cached->attr;
     }
     return true;
 }
@@ -216,12 +216,12 @@ Result<bool> CachedMetadata::readdirPlus(uint64_t dir, uint64_t cookie,
         dfs_attr_t a;
         {
             std::lock_guard<std::mutex> g(mu_);
-            auto it = attrs_.find(e.ino);
-            if (it == attrs_.end() || it->second.staleSince != 0) {
+            const Entry* cached = validLocked(e.ino);
+            if (cached == nullptr) {
                 missed = true;
                 return false;
             }
-            a = it->second.attr;
+            a = cached->attr;
         }
         if (!sink(e, &a)) {
             return false;
@@ -263,10 +263,7 @@ dfs_attr_t CachedMetadata::offer(dfs_attr_t a, uint64_t gen, size_t room) const 
     if (gen < floor_) {
         return a;  // the cache was emptied since the store was asked
     }
-    if (attrs_.size() >= room && attrs_.find(a.ino) == attrs_.end()) {
-        return a;
-    }
-    if (Entry* e = entryLocked(a.ino); e != nullptr &&
+    if (Entry* e = entryLocked(a.ino, room); e != nullptr &&
                                        (e->staleSince != 0 ? gen >= e->staleSince : a.change >= e->attr.change)) {
         e->attr = a;
         e->staleSince = 0;
@@ -320,12 +317,19 @@ void CachedMetadata::clear() const {
     clearLocked();
 }
 
-CachedMetadata::Entry* CachedMetadata::entryLocked(uint64_t ino) const {
+CachedMetadata::Entry* CachedMetadata::validLocked(uint64_t ino) const {
+    auto it = attrs_.find(ino);
+    return it != attrs_.end() && it->second.staleSince == 0 ? &it->second : nullptr;
+}
+
+CachedMetadata::Entry* CachedMetadata::entryLocked(uint64_t ino, size_t room) const {
     if (auto it = attrs_.find(ino); it != attrs_.end()) {
         return &it->second;
     }
-    if (attrs_.size() >= kMaxEntries) {
-        clearLocked();
+    if (attrs_.size() >= std::min(room, kMaxEntries)) {
+        if (room >= kMaxEntries) {
+            clearLocked();  // full: start afresh
+        }
         return nullptr;
     }
     return &attrs_.emplace(ino, Entry{makeStruct<dfs_attr_t>(), floor_}).first->second;

@@ -128,8 +128,10 @@ private:
     void forget(uint64_t ino) const;
     void clear() const;
     // Under mu_: the entry of `ino`, made stale since the floor when missing; null when
-    // the cache was full (it is emptied now).
-    Entry* entryLocked(uint64_t ino) const;
+    // missing and the cache holds `room` entries, or is full (it is emptied now).
+    Entry* entryLocked(uint64_t ino, size_t room = SIZE_MAX) const;
+    // Under mu_: the entry of `ino` if it is cached and valid.
+    Entry* validLocked(uint64_t ino) const;
     void clearLocked() const;
     // Under mu_: the attributes as the pending update of their object will make them.
     void mergePending(dfs_attr_t& a) const;

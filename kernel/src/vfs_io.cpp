@@ -197,7 +197,10 @@ Status Vfs::read(const dfs_cred_t& cred, const dfs_fh_t* fh, uint64_t offset, df
     const uint64_t size = r->attr.size;
     const uint64_t want = offset >= size ? 0 : std::min<uint64_t>(buf.len, size - offset);
     const BlockStoreClient& blocks = r->share->blocks->blocks();
-    if (want > 0 && lent != nullptr) {
+    // Below kLendMin, copying the data costs less than lending it (a file's size check,
+    // perhaps a new mapping, a piece of its own in the reply).
+    constexpr uint64_t kLendMin = 32 * 1024;
+    if (want >= kLendMin && lent != nullptr) {
         auto l = blocks.lend(r->ino, offset, want);
         if (!l.ok() && l.code() != DFS_ERR_NOTSUPP) {
             return l.error();

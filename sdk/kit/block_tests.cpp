@@ -256,8 +256,9 @@ TEST_F(BlockStoreTest, WritePastTheMaximumSizeFails) {
 
 namespace {
 
-// `lent` holds what read() returns at `off`: checked by reading the lent bytes, which is
-// safe here because nothing cuts the object short meanwhile.
+// `lent` holds the first bytes of `want` (what was written from the lent offset on):
+// checked by reading the lent bytes, which is safe here because nothing cuts the object
+// short meanwhile.
 void expectLentMatches(const ::dfs::LentBytes& lent, const std::string& want) {
     ASSERT_LE(lent.size(), want.size());
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(lent.data()), static_cast<size_t>(lent.size())),
@@ -267,18 +268,10 @@ void expectLentMatches(const ::dfs::LentBytes& lent, const std::string& want) {
 // A lend the store refuses as not supported: the test is skipped.
 bool refusedAsNotSupported(const Result<::dfs::LentBytes>& l) { return !l.ok() && l.code() == DFS_ERR_NOTSUPP; }
 
-std::string patterned(size_t n) {
-    std::string s(n, '\0');
-    for (size_t i = 0; i < n; ++i) {
-        s[i] = static_cast<char>(i % 251 + 1);
-    }
-    return s;
-}
-
 }  // namespace
 
 TEST_F(BlockStoreTest, LentRangesHoldWhatReadReturns) {
-    const std::string data = patterned(300000);
+    const std::string data = pattern(300000, 21);
     writeStr(21, 0, data);
     auto l = blocks_.lend(21, 1000, 200000);
     if (refusedAsNotSupported(l)) {
@@ -302,7 +295,7 @@ TEST_F(BlockStoreTest, LentRangesHoldWhatReadReturns) {
 }
 
 TEST_F(BlockStoreTest, LentRangesOutliveTheirObject) {
-    const std::string data = patterned(200000);
+    const std::string data = pattern(200000, 23);
     writeStr(23, 0, data);
     auto l = blocks_.lend(23, 0, 100000);
     if (refusedAsNotSupported(l)) {

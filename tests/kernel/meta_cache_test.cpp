@@ -281,6 +281,7 @@ TEST_F(MetaCacheTest, AListingTakesTheCachedAttributesAndTheStoresForTheRest) {
     });
     ASSERT_TRUE(eof.ok());
     EXPECT_FALSE(*eof);
+    EXPECT_EQ(store_.readdirPlusFrom.size(), 2u) << "every object cached again: names only";
 }
 
 }  // namespace

@@ -4,8 +4,8 @@
 //
 // The data is never copied more than the block store must. The reply buffer has room for
 // the header (status, post_op_attr, count, eof, data length) and the data after it. Over
-// TCP, a read of at least kLendMin bytes lets the block store lend the data instead
-// (read_lend; localfs maps its files): the reply is then the header followed by the
+// TCP, the block store may lend the data instead (read_lend; localfs maps its files; the
+// kernel decides, by the length read): the reply is then the header followed by the
 // store's own bytes, which the kernel hands to the socket (reply_send_lent). Otherwise the
 // data goes from the block store straight into the reply buffer, and the header is written
 // in front of it once the VFS says how much it read.
@@ -19,8 +19,6 @@ namespace {
 // status + post_op_attr (always present on success) + count + eof + data length.
 constexpr uint32_t kHeader = 4 + kPostOpAttrMax + 4 + 4 + 4;
 constexpr uint32_t kUdpMax = 32 * 1024;
-// Below this, copying the data costs less than lending it.
-constexpr uint32_t kLendMin = 32 * 1024;
 
 }  // namespace
 
@@ -49,11 +47,12 @@ Outcome nfsRead(Call& c) {
     int32_t eof = 0;
     dfs_lent_t lent{};
     const dfs_buf_t buf{data, count};
-    dfs_err_t e = count >= kLendMin && c.canLend()
+    dfs_err_t e = c.canLend()
                       ? c.vfs().read_lend(c.ctx(), c.cred(), &a.fh, a.offset, buf, &nread, &lent, &eof, &attr)
                       : c.vfs().read(c.ctx(), c.cred(), &a.fh, a.offset, buf, &nread, &eof, &attr);
     LentBytes lentData(lent);
-    if (e.code != DFS_OK || header == nullptr || data == nullptr || nread > count || !present(attr)) {
+    if (e.code != DFS_OK || header == nullptr || data == nullptr || nread > count || !present(attr) ||
+        (!lentData.empty() && lentData.size() != nread)) {
         c.restart();
         c.putStatus(toNfsStat3(e.code == DFS_OK ? DFS_ERR_SERVERFAULT : e.code));
         c.putAttr(attr);

@@ -206,8 +206,9 @@ typedef struct dfs_host_vfs {
      * can (dfs_lent_t, common.h): the same checks, *eof and *attr as read(). Either the
      * bytes are lent (lent->len = *nread, the count read; `buf` untouched), or they are
      * read into `buf` as read() does (lent->len = 0), when the store does not lend this
-     * range or part of it is a hole. The caller hands lent bytes to rpc reply_send_lent
-     * or releases them. */
+     * range or part of it is a hole, or the read is too short for lending to pay (the
+     * kernel copies reads under 32 KiB). The caller hands lent bytes to rpc
+     * reply_send_lent or releases them. */
     dfs_err_t (*read_lend)(void* ctx, const dfs_cred_t* cred, const dfs_fh_t* fh, uint64_t offset,
                            dfs_buf_t buf, uint64_t* nread, dfs_lent_t* lent, int32_t* eof,
                            dfs_attr_t* attr);
