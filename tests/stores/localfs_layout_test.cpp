@@ -15,6 +15,9 @@
 #include "load_plugin.hpp"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -572,6 +575,58 @@ TEST_F(LocalFsLayoutTest, OnlyObjectFilesAreLentAndOnlyWithinAWindow) {
     writeObject(off, 2, big, 0, DFS_UNSTABLE);
     EXPECT_EQ(off->lend(2, 0, 100).code(), DFS_ERR_NOTSUPP);
     EXPECT_FALSE(Store((root_ / "bad").string(), {{"map_windows", "many"}}).ok());
+}
+
+// How many pages of [offset, offset + len) of a file are in the page cache.
+size_t residentPages(const fs::path& p, uint64_t offset, size_t len) {
+    const int fd = ::open(p.c_str(), O_RDONLY);
+    EXPECT_GE(fd, 0) << p;
+    void* m = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(offset));
+    ::close(fd);
+    EXPECT_NE(m, MAP_FAILED);
+    const size_t pages = len / 4096;
+    std::vector<unsigned char> in(pages);
+    EXPECT_EQ(::mincore(m, len, in.data()), 0);
+    ::munmap(m, len);
+    return static_cast<size_t>(std::count_if(in.begin(), in.end(), [](unsigned char c) { return (c & 1) != 0; }));
+}
+
+// Whether this kernel writes uncached to files in `dir` (RWF_DONTCACHE, Linux 6.14).
+bool kernelWritesUncached(const fs::path& dir) {
+    const fs::path probe = dir / "probe";
+    const int fd = ::open(probe.c_str(), O_CREAT | O_WRONLY, 0600);
+    char byte = 'p';
+    iovec v{&byte, 1};
+    const bool ok = ::pwritev2(fd, &v, 1, 0, 0x80) == 1;
+    ::close(fd);
+    fs::remove(probe);
+    return ok;
+}
+
+// uncached_write_min: writes at least that large leave the page cache once written back
+// (where the kernel can write uncached), smaller ones stay; both read back whole; 0 keeps
+// every write cached.
+TEST_F(LocalFsLayoutTest, LargeWritesDoNotStayInThePageCache) {
+    const bool uncached = kernelWritesUncached(dir_);
+    const std::string big(2u << 20, 'L');
+    const std::string small(256u << 10, 's');
+    Store s(root_.string(), kNoPacking);
+    ASSERT_TRUE(s.ok());
+    writeObject(s, 1, big, 0, DFS_UNSTABLE);
+    writeObject(s, 1, small, 4u << 20, DFS_UNSTABLE);
+    ASSERT_TRUE(s->flush(1).ok());
+    EXPECT_EQ(residentPages(objectPath(root_, 1), 0, big.size()), uncached ? 0u : big.size() / 4096)
+        << (uncached ? "written uncached" : "this kernel cannot write uncached: cached");
+    EXPECT_EQ(residentPages(objectPath(root_, 1), 4u << 20, small.size()), small.size() / 4096);
+    EXPECT_EQ(readObject(s, 1, big.size()), big);
+    EXPECT_EQ(readObject(s, 1, small.size(), 4u << 20), small);
+
+    Store cached((root_ / "cached").string(), {{"pack_max", "0"}, {"uncached_write_min", "0"}});
+    ASSERT_TRUE(cached.ok());
+    writeObject(cached, 1, big, 0, DFS_UNSTABLE);
+    ASSERT_TRUE(cached->flush(1).ok());
+    EXPECT_EQ(residentPages(objectPath(root_ / "cached", 1), 0, big.size()), big.size() / 4096);
+    EXPECT_FALSE(Store((root_ / "bad").string(), {{"uncached_write_min", "big"}}).ok());
 }
 
 // Half-block writes in flight together (a client streaming 1 MiB calls: the store

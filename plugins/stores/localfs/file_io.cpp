@@ -128,7 +128,7 @@ Status pwriteFull(int fd, const uint8_t* buf, uint64_t len, uint64_t offset) {
     return pwriteLoop(fd, buf, len, offset);
 }
 
-Status pwritevFull(int fd, const iovec* iov, int count, uint64_t offset) {
+Status pwritevFull(int fd, const iovec* iov, int count, uint64_t offset, int flags) {
     uint64_t len = 0;
     for (int i = 0; i < count; ++i) {
         len += iov[i].iov_len;
@@ -137,7 +137,7 @@ Status pwritevFull(int fd, const iovec* iov, int count, uint64_t offset) {
         return makeError(DFS_ERR_FBIG, EFBIG);
     }
     ssize_t n;
-    while ((n = ::pwritev(fd, iov, std::min(count, IOV_MAX), static_cast<off_t>(offset))) < 0) {
+    while ((n = ::pwritev2(fd, iov, std::min(count, IOV_MAX), static_cast<off_t>(offset), flags)) < 0) {
         if (errno != EINTR) {
             return lastError();
         }

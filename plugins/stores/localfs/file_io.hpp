@@ -22,8 +22,10 @@ Result<uint64_t> preadFull(int fd, uint8_t* buf, uint64_t len, uint64_t offset);
 Status pwriteFull(int fd, const uint8_t* buf, uint64_t len, uint64_t offset);
 
 // pwritev all the bytes of `count` pieces, one after the other from `offset` (in one
-// call when the kernel takes them whole).
-Status pwritevFull(int fd, const iovec* iov, int count, uint64_t offset);
+// call when the kernel takes them whole). `flags` (RWF_*) apply to the first call, which
+// fails with the kernel's errno (EOPNOTSUPP for a flag it or the file system lacks)
+// before any byte is written; the rest of a short write goes without them.
+Status pwritevFull(int fd, const iovec* iov, int count, uint64_t offset, int flags = 0);
 
 // Writes zeros over [offset, offset + len) (the fallback when holes cannot be punched).
 Status writeZeros(int fd, uint64_t offset, uint64_t len);

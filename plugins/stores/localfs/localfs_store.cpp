@@ -85,7 +85,9 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
     const auto mapWindows = numberSetting(host, cfg, "map_windows", 64, 0, 65536, "a number from 0 to 65536");
     const auto gatherUs =
         numberSetting(host, cfg, "write_gather_us", 10000, 0, 1000000, "a number of microseconds from 0 to 1000000");
-    if (!packMax || !segmentSize || !mapWindows || !gatherUs) {
+    const auto uncachedMin = numberSetting(host, cfg, "uncached_write_min", uint64_t{1} << 20, 0, UINT64_MAX,
+                                           "a number of bytes (0: none)");
+    if (!packMax || !segmentSize || !mapWindows || !gatherUs || !uncachedMin) {
         return makeError(DFS_ERR_INVAL);
     }
     auto layout = chooseLayout(root, *packMax > 0);
@@ -117,7 +119,7 @@ Result<std::unique_ptr<LocalFsBlockStore>> LocalFsBlockStore::open(const Host& h
               std::to_string(*packMax) + " bytes written whole by a stable write are packed)");
     return std::make_unique<LocalFsBlockStore>(host, root, static_cast<size_t>(*cacheSize), *layout, dirFsync,
                                                std::move(pack), *packMax, static_cast<size_t>(*mapWindows),
-                                               std::chrono::microseconds(*gatherUs));
+                                               std::chrono::microseconds(*gatherUs), *uncachedMin);
 }
 
 // The layout file holds the layout number. A root without one that already holds
@@ -155,7 +157,7 @@ Result<int> LocalFsBlockStore::chooseLayout(const std::string& root, bool pack) 
 
 LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync,
                                      std::unique_ptr<Pack> pack, uint64_t packMax, size_t mapWindows,
-                                     std::chrono::microseconds gatherWait)
+                                     std::chrono::microseconds gatherWait, uint64_t uncachedMin)
     : host_(std::move(host)),
       root_(std::move(root)),
       layout_(layout),
@@ -165,7 +167,9 @@ LocalFsBlockStore::LocalFsBlockStore(Host host, std::string root, size_t fdCache
       packMax_(pack_ ? packMax : 0),
       lending_(mapWindows > 0),
       maps_(mapWindows),
-      gather_(gatherWait) {}
+      gather_(gatherWait),
+      uncachedMin_(uncachedMin),
+      uncached_(uncachedMin > 0) {}
 
 LocalFsBlockStore::~LocalFsBlockStore() {
     if (gather_.gathered() > 0 || gather_.waitedInVain() > 0) {
@@ -507,6 +511,11 @@ Status LocalFsBlockStore::write(uint64_t obj, uint64_t offset, dfs_bytes_t data,
             return okStatus();
         }
     }
+    if (uncachedFor(data.len)) {
+        // Gathering is for writes that stay cached (write_gather.hpp); these do not.
+        const iovec whole{const_cast<uint8_t*>(data.ptr), data.len};
+        return writeFile(obj, offset, &whole, 1, stable);
+    }
     return gather_.run(obj, offset, data.ptr, data.len, stable,
                        [&](uint64_t at, const iovec* iov, int count, dfs_stable_t how) {
                            return writeFile(obj, at, iov, count, how);
@@ -532,7 +541,7 @@ Status LocalFsBlockStore::writeFile(uint64_t obj, uint64_t offset, const iovec* 
         if (len >= kSerialWrite) {
             serial = std::unique_lock(writeStripes_[obj % writeStripes_.size()]);
         }
-        if (auto s = pwritevFull(fd, iov, count, offset); !s.ok()) {
+        if (auto s = writeMaybeUncached(fd, iov, count, offset, len); !s.ok()) {
             return s;
         }
     }
@@ -543,6 +552,30 @@ Status LocalFsBlockStore::writeFile(uint64_t obj, uint64_t offset, const iovec* 
         return s;
     }
     return syncNewEntry(obj);
+}
+
+// Large writes are written uncached: the kernel starts writing them back as the call
+// returns and frees their pages once that is done (Linux 6.14, RWF_DONTCACHE), so a
+// stream's data goes to the disk while the rest of the stream arrives, and a COMMIT finds
+// little left to write. Their pages are reused for the next calls instead of the kernel
+// finding new ones, which on a virtual machine can each cost the host a fault
+// (docs/BENCHMARKS.md, item 19). Smaller writes stay cached: started one by one, their
+// writeback would cost a disk write each.
+Status LocalFsBlockStore::writeMaybeUncached(int fd, const iovec* iov, int count, uint64_t offset, uint64_t len) {
+    constexpr int kDontCache = 0x80;  // RWF_DONTCACHE, include/uapi/linux/fs.h (not in older headers)
+    if (!uncachedFor(len)) {
+        return pwritevFull(fd, iov, count, offset);
+    }
+    auto s = pwritevFull(fd, iov, count, offset, kDontCache);
+    if (s.ok() || (s.error().sysErrno != EOPNOTSUPP && s.error().sysErrno != EINVAL)) {
+        return s;
+    }
+    // Kernels before 6.14 know no such flag, and file systems without FOP_DONTCACHE refuse it.
+    if (uncached_.exchange(false)) {
+        host_.info("localfs: " + root_ + ": the kernel cannot write uncached here (RWF_DONTCACHE: errno " +
+                   std::to_string(s.error().sysErrno) + "); large writes stay in the page cache");
+    }
+    return pwritevFull(fd, iov, count, offset);
 }
 
 Status LocalFsBlockStore::truncate(uint64_t obj, uint64_t size) {

@@ -29,7 +29,12 @@
 //                  of up to 64 MiB of one file (default 64; 0: nothing is lent)
 //   write_gather_us  how long the first half of an aligned 2 MiB block written in two
 //                  calls waits for the second, to write both at once (write_gather.hpp;
-//                  default 10000; 0: no gathering)
+//                  default 10000; 0: no gathering); only writes that stay cached (see
+//                  uncached_write_min) are gathered
+//   uncached_write_min  writes of at least this many bytes to object files are written
+//                  uncached (RWF_DONTCACHE): the kernel starts writing them to the disk
+//                  at once and drops them from the page cache when that is done
+//                  (default 1048576; 0: every write stays in the page cache)
 //
 // Holes, preallocation, SEEK_DATA/SEEK_HOLE and reflinks are those of the file system
 // under root (fallocate, lseek, FICLONERANGE), with portable fallbacks where it lacks
@@ -47,6 +52,7 @@
 #include <dittofs/cpp/store.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -64,10 +70,11 @@ public:
     // dirFsync: a new object's directory entry is made durable by an fsync of its
     // directory (else the file system's sync of the object covers it).
     // pack: the packed objects (layout 3 roots); packMax: the largest new object to pack.
-    // gatherWait: see WriteGather (zero: no gathering).
+    // gatherWait: see WriteGather (zero: no gathering). uncachedMin: see
+    // uncached_write_min (zero: none).
     LocalFsBlockStore(Host host, std::string root, size_t fdCacheSize, int layout, bool dirFsync = true,
                       std::unique_ptr<Pack> pack = nullptr, uint64_t packMax = 0, size_t mapWindows = 0,
-                      std::chrono::microseconds gatherWait = std::chrono::microseconds(0));
+                      std::chrono::microseconds gatherWait = std::chrono::microseconds(0), uint64_t uncachedMin = 0);
 
     // Mappings for lend() cover aligned windows of this size of a file (less for a
     // window the file ends in, in steps of kWindowStep).
@@ -138,6 +145,10 @@ private:
     // so a remove cannot race with an open that would cache a descriptor of the
     // unlinked file. Lock order: a stripe, then newMu_.
     std::mutex& stripe(uint64_t obj) { return stripes_[obj % stripes_.size()]; }
+    Status writeMaybeUncached(int fd, const iovec* iov, int count, uint64_t offset, uint64_t len);
+    bool uncachedFor(uint64_t len) const {
+        return uncachedMin_ > 0 && len >= uncachedMin_ && uncached_.load(std::memory_order_relaxed);
+    }
 
     const Host host_;
     const std::string root_;
@@ -172,6 +183,11 @@ private:
 
     // Half-block writes in progress, paired into whole-block writes.
     WriteGather gather_;
+
+    // Writes of at least uncachedMin_ bytes go with RWF_DONTCACHE while uncached_ holds;
+    // it is cleared (once, logged) when the kernel or file system refuses the flag.
+    const uint64_t uncachedMin_;
+    std::atomic<bool> uncached_;
 };
 
 }  // namespace dfs::localfs

@@ -10,7 +10,9 @@
 // instead of one. On loopback, a file written in 1 MiB pwrites was sent from new
 // mappings at 82 % of the rate of one written in 2 MiB pwrites (docs/BENCHMARKS.md, item
 // 16). Where the kernel has no large folios the gathered write is just one pwritev
-// instead of two pwrites.
+// instead of two pwrites. Writes that go uncached (uncached_write_min, localfs_store.hpp)
+// are not gathered: their folios leave the cache once written back, and waiting for a
+// partner only delayed them (docs/BENCHMARKS.md, item 19).
 //
 // How (knfsd's NFSv2 write gathering is the precedent, for syncs): whichever half comes
 // first waits, up to `wait`, for the other, and only while a half-block write to a block
