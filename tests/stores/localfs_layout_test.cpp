@@ -615,8 +615,14 @@ TEST_F(LocalFsLayoutTest, LargeWritesDoNotStayInThePageCache) {
     writeObject(s, 1, big, 0, DFS_UNSTABLE);
     writeObject(s, 1, small, 4u << 20, DFS_UNSTABLE);
     ASSERT_TRUE(s->flush(1).ok());
-    EXPECT_EQ(residentPages(objectPath(root_, 1), 0, big.size()), uncached ? 0u : big.size() / 4096)
-        << (uncached ? "written uncached" : "this kernel cannot write uncached: cached");
+    // (The kernel drops a page written uncached only if it can lock it as its writeback
+    // ends: a few may stay.)
+    const size_t resident = residentPages(objectPath(root_, 1), 0, big.size());
+    if (uncached) {
+        EXPECT_LE(resident, big.size() / 4096 / 8) << "written uncached";
+    } else {
+        EXPECT_EQ(resident, big.size() / 4096) << "this kernel cannot write uncached: cached";
+    }
     EXPECT_EQ(residentPages(objectPath(root_, 1), 4u << 20, small.size()), small.size() / 4096);
     EXPECT_EQ(readObject(s, 1, big.size()), big);
     EXPECT_EQ(readObject(s, 1, small.size(), 4u << 20), small);
