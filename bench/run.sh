@@ -336,17 +336,23 @@ write_passes="${BENCH_WRITE_PASSES:-3}"
 read_passes="${BENCH_READ_PASSES:-5}"
 declare -A first_pass passes_of
 
+# One nfsload run of row w against server s (extra arguments after), once the previous
+# run's dirty pages reached the disk, so that its writeback does not land in this run's
+# time; prints nfsload's result line.
+load_line() {
+  local w="$1" s="$2" extra="${3:-}"
+  sync
+  sleep 1
+  # shellcheck disable=SC2046,SC2086
+  "$nfsload" --url "${url[$s]}" --workload "$(workload_of "$w")" $(args_for "$w" "$s") $extra --max-seconds "$max_seconds" 2>&1 | tail -n 1 || true
+}
+
 # One pass of workload w against server s; appends its value to passes_of[w,s], or
 # marks the cell FAIL.
 run_pass() {
   local w="$1" s="$2" extra="${3:-}" line
   [ "${value[$w,$s]:-}" = FAIL ] && return
-  # Let the previous run's dirty pages reach the disk, so that its writeback does not
-  # land in this run's time.
-  sync
-  sleep 1
-  # shellcheck disable=SC2046,SC2086
-  line="$("$nfsload" --url "${url[$s]}" --workload "$(workload_of "$w")" $(args_for "$w" "$s") $extra --max-seconds "$max_seconds" 2>&1 | tail -n 1)" || true
+  line="$(load_line "$w" "$s" "$extra")"
   echo "$s $line" >&2
   if [ -n "$(field unit "$line")" ]; then
     unit[$w]="$(field unit "$line")"
@@ -371,10 +377,7 @@ warm_up() {
   local s line
   for s in $servers; do
     [ -n "${url[$s]:-}" ] && [ -z "${warm_pass[$s]:-}" ] || continue
-    sync
-    sleep 1
-    # shellcheck disable=SC2046
-    line="$("$nfsload" --url "${url[$s]}" --workload seqread $(args_for seqread "$s") --max-seconds "$max_seconds" 2>&1 | tail -n 1)" || true
+    line="$(load_line seqread "$s")"
     echo "$s (untimed first read) $line" >&2
     warm_pass[$s]="$(field value "$line")"
     warm_pass[$s]="${warm_pass[$s]:-failed}"

@@ -10,8 +10,6 @@ namespace {
 
 xdr::Reader readerOf(dfs_bytes_t in) { return in.ptr == nullptr ? xdr::Reader(nullptr, 0) : xdr::Reader(in); }
 
-uint32_t pad4(size_t n) { return static_cast<uint32_t>((n + 3) & ~size_t{3}); }
-
 // nfstime3 seconds are unsigned 32-bit: times before the epoch or after 2106 are clamped,
 // which is what a client could represent anyway.
 uint32_t clampSeconds(int64_t s) {
@@ -329,7 +327,7 @@ void encodePostOpFh(xdr::Writer& w, const dfs_fh_t* fh) {
     }
 }
 
-uint32_t entryDirInfoSize(size_t nameLen) { return 8 + 4 + pad4(nameLen) + 8; }
+uint32_t entryDirInfoSize(size_t nameLen) { return 8 + 4 + static_cast<uint32_t>(xdr::padded(nameLen)) + 8; }
 
 // entry3: value-follows + fileid + name + cookie.
 uint32_t entrySize(size_t nameLen) { return 4 + entryDirInfoSize(nameLen); }
@@ -338,7 +336,7 @@ uint32_t entrySize(size_t nameLen) { return 4 + entryDirInfoSize(nameLen); }
 uint32_t entryPlusSize(size_t nameLen, bool haveAttr, const dfs_fh_t* fh) {
     uint32_t n = entrySize(nameLen) + 4 + (haveAttr ? kFattrSize : 0) + 4;
     if (fh != nullptr && fh->len > 0 && fh->len <= kFhSize) {
-        n += 4 + pad4(fh->len);
+        n += 4 + xdr::padded(fh->len);
     }
     return n;
 }

@@ -530,9 +530,8 @@ dfs_err_t RpcServer::sendReply(PendingCall* c, dfs_rpc_accept_stat_t stat, uint6
     if (!c->reply) {
         c->reply = std::make_shared<Bytes>(kHeadroom);  // no results (NULL)
     }
-    const uint64_t pad = (4 - lent.size() % 4) % 4;
-    if (stat == DFS_RPC_SUCCESS &&
-        (len > c->reply->size() - kHeadroom || len + lent.size() + pad > cfg_.maxRecord - kHeadroom)) {
+    if (stat == DFS_RPC_SUCCESS && (len > c->reply->size() - kHeadroom ||
+                                    len + xdr::padded(lent.size()) > cfg_.maxRecord - kHeadroom)) {
         stat = DFS_RPC_SYSTEM_ERR;  // results larger than the buffer it asked for, or than a record
     }
     if (stat != DFS_RPC_SUCCESS) {

@@ -17,6 +17,7 @@
 #include <dittofs/abi/auth.h>
 #include <dittofs/abi/rpc.h>
 #include <dittofs/cpp/lent.hpp>
+#include <dittofs/cpp/xdr.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -168,7 +169,7 @@ struct OutRecord {
     size_t len = 0;
     std::shared_ptr<LentBytes> lent;
     size_t lentSize() const { return lent ? static_cast<size_t>(lent->size()) : 0; }
-    size_t pad() const { return (4 - lentSize() % 4) % 4; }
+    size_t pad() const { return xdr::padded(lentSize()) - lentSize(); }
     size_t size() const { return len + lentSize() + pad(); }
 };
 

@@ -13,7 +13,7 @@ Outcome mountDump(Call& c) {
         if (m.client.size() > kMntNameLen) {
             m.client.resize(kMntNameLen);
         }
-        size += 4 + 4 + ((m.client.size() + 3) & ~size_t{3}) + 4 + ((m.path.size() + 3) & ~size_t{3});
+        size += 4 + 4 + xdr::padded(m.client.size()) + 4 + xdr::padded(m.path.size());
     }
     if (!c.begin(size)) {
         return Outcome::kSystemErr;

@@ -41,12 +41,12 @@ Outcome mountExport(Call& c) {
         if (e.path.size() > kMntPathLen) {
             e.path.resize(kMntPathLen);
         }
-        size += 4 + 4 + ((e.path.size() + 3) & ~size_t{3}) + 4;
+        size += 4 + 4 + xdr::padded(e.path.size()) + 4;
         for (auto& g : e.groups) {
             if (g.size() > kMntNameLen) {
                 g.resize(kMntNameLen);
             }
-            size += 4 + 4 + ((g.size() + 3) & ~size_t{3});
+            size += 4 + 4 + xdr::padded(g.size());
         }
     }
     if (!c.begin(size)) {

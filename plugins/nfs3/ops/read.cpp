@@ -33,7 +33,7 @@ Outcome nfsRead(Call& c) {
         count = std::min(count, kUdpMax);
     }
     // Ask for less until the transport says yes.
-    while (!c.begin(kHeader + ((count + 3) & ~3u))) {
+    while (!c.begin(kHeader + xdr::padded(count))) {
         if (count == 0) {
             return Outcome::kSystemErr;
         }

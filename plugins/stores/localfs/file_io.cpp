@@ -128,11 +128,16 @@ Status pwriteFull(int fd, const uint8_t* buf, uint64_t len, uint64_t offset) {
     return pwriteLoop(fd, buf, len, offset);
 }
 
-Status pwritevFull(int fd, const iovec* iov, int count, uint64_t offset, int flags) {
+uint64_t iovLength(const iovec* iov, int count) {
     uint64_t len = 0;
     for (int i = 0; i < count; ++i) {
         len += iov[i].iov_len;
     }
+    return len;
+}
+
+Status pwritevFull(int fd, const iovec* iov, int count, uint64_t offset, int flags) {
+    const uint64_t len = iovLength(iov, count);
     if (offset > kMaxOff || len > kMaxOff - offset) {
         return makeError(DFS_ERR_FBIG, EFBIG);
     }

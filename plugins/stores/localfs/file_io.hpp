@@ -21,6 +21,9 @@ Result<uint64_t> preadFull(int fd, uint8_t* buf, uint64_t len, uint64_t offset);
 // pwrite all `len` bytes.
 Status pwriteFull(int fd, const uint8_t* buf, uint64_t len, uint64_t offset);
 
+// The bytes of `count` pieces together.
+uint64_t iovLength(const iovec* iov, int count);
+
 // pwritev all the bytes of `count` pieces, one after the other from `offset` (in one
 // call when the kernel takes them whole). `flags` (RWF_*) apply to the first call, which
 // fails with the kernel's errno (EOPNOTSUPP for a flag it or the file system lacks)

@@ -528,10 +528,7 @@ Status LocalFsBlockStore::writeFile(uint64_t obj, uint64_t offset, const iovec* 
         return f.error();
     }
     const int fd = (*f)->fd();
-    uint64_t len = 0;
-    for (int i = 0; i < count; ++i) {
-        len += iov[i].iov_len;
-    }
+    const uint64_t len = iovLength(iov, count);
     {
         // Large writes to one file queue here, asleep, rather than in the kernel: Linux
         // writes one file at a time (the inode lock), and a writer that finds the lock

@@ -147,7 +147,7 @@ private:
     std::mutex& stripe(uint64_t obj) { return stripes_[obj % stripes_.size()]; }
     Status writeMaybeUncached(int fd, const iovec* iov, int count, uint64_t offset, uint64_t len);
     bool uncachedFor(uint64_t len) const {
-        return uncachedMin_ > 0 && len >= uncachedMin_ && uncached_.load(std::memory_order_relaxed);
+        return len >= uncachedMin_ && uncached_.load(std::memory_order_relaxed);
     }
 
     const Host host_;
@@ -185,7 +185,8 @@ private:
     WriteGather gather_;
 
     // Writes of at least uncachedMin_ bytes go with RWF_DONTCACHE while uncached_ holds;
-    // it is cleared (once, logged) when the kernel or file system refuses the flag.
+    // it starts false when uncachedMin_ is 0 (none), and is cleared (once, logged) when
+    // the kernel or file system refuses the flag.
     const uint64_t uncachedMin_;
     std::atomic<bool> uncached_;
 };

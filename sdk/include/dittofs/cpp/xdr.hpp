@@ -16,6 +16,9 @@
 
 namespace dfs::xdr {
 
+// The size of n bytes of opaque data with their padding (to a multiple of 4).
+constexpr size_t padded(size_t n) { return (n + 3) & ~size_t{3}; }
+
 class Reader {
 public:
     Reader() = default;
@@ -51,7 +54,7 @@ public:
     }
     // Fixed-length opaque of n bytes (padded to 4).
     std::string_view fixed(size_t n) {
-        size_t padded = (n + 3) & ~size_t{3};
+        const size_t padded = xdr::padded(n);
         if (!need(padded)) {
             return {};
         }
@@ -120,7 +123,7 @@ public:
     void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
     void boolean(bool b) { u32(b ? 1 : 0); }
     void fixed(const void* data, size_t n) {
-        size_t padded = (n + 3) & ~size_t{3};
+        const size_t padded = xdr::padded(n);
         if (!need(padded)) {
             return;
         }
@@ -143,7 +146,7 @@ public:
     // Reserves n bytes (plus padding) to be filled in place, e.g. READ data read straight
     // from the store: returns where to write, or nullptr on overflow.
     uint8_t* reserveOpaque(size_t n) {
-        size_t padded = (n + 3) & ~size_t{3};
+        const size_t padded = xdr::padded(n);
         if (!need(padded)) {
             return nullptr;
         }
